@@ -1,0 +1,292 @@
+//! Command-line options, kept apart from [`Config`]: [`Cli::to_config`] is the one place
+//! where they become a validated configuration.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use crawl::config::{
+    Config, DEFAULT_CONCURRENCY, DEFAULT_HOST_CONCURRENCY, DEFAULT_INPUT, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_MAX_URL_LEN, DEFAULT_OUTPUT, DEFAULT_RETRIES, DEFAULT_USER_AGENT,
+};
+use crawl::{Format, Input, Output, Scope};
+use regex::Regex;
+
+const EXAMPLES: &str = "\
+Examples:
+  crawl                                  read urls.txt, write foundurls.txt
+  crawl urls.txt -o foundurls.txt -c 128
+  crawl - -o - < urls.txt | sort -u      stdin to stdout
+  crawl urls.txt --format jsonl -o links.jsonl
+  crawl site.txt --depth 3 --scope domain --format dot -o site.dot
+  crawl urls.txt --timeout 10s --max-body 2MiB --retries 0 -v
+
+Exit codes: 0 the crawl ran to its end (failed pages are reported, not fatal);
+1 fatal error (input unreadable, output unwritable); 2 usage error;
+130 interrupted by Ctrl-C (SIGINT); 143 terminated by SIGTERM.";
+
+/// Fetch the pages listed in a file and write every link they contain as
+/// `source<TAB>target` pairs.
+#[derive(Debug, Parser)]
+#[command(name = "crawl", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    /// File with one URL per line; `-` reads stdin
+    #[arg(default_value = DEFAULT_INPUT)]
+    pub input: String,
+
+    /// Where to write the pairs; `-` writes stdout
+    #[arg(short, long, default_value = DEFAULT_OUTPUT)]
+    pub output: String,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FormatArg::Tsv)]
+    pub format: FormatArg,
+
+    /// Write a header line first (TSV: `source_url<TAB>parsed_url`; CSV always has one)
+    #[arg(long)]
+    pub header: bool,
+
+    /// Append to the output instead of truncating it
+    #[arg(long)]
+    pub append: bool,
+
+    /// Keep `#fragment`s on the links written
+    #[arg(long)]
+    pub keep_fragments: bool,
+
+    /// Most requests in flight at once, across all hosts
+    #[arg(short, long, value_name = "N", default_value_t = nz(DEFAULT_CONCURRENCY))]
+    pub concurrency: NonZeroUsize,
+
+    /// Deadline for a whole page: connection, redirects and body (e.g. 30s, 1m)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+    pub timeout: Duration,
+
+    /// Deadline for opening one connection
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub connect_timeout: Duration,
+
+    /// Largest body read, counted after decompression (e.g. 10MiB, 500KB, 1000000)
+    #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = size)]
+    pub max_body: u64,
+
+    /// Redirects followed before a page fails
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REDIRECTS)]
+    pub max_redirects: usize,
+
+    /// The User-Agent header; robots.txt is matched against its first word
+    #[arg(long, value_name = "UA", default_value = DEFAULT_USER_AGENT)]
+    pub user_agent: String,
+
+    /// Follow links this many hops from the listed URLs (0: only the listed URLs)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        help_heading = "Recursion"
+    )]
+    pub depth: u32,
+
+    /// Fetch at most this many pages in all
+    #[arg(long, value_name = "N", help_heading = "Recursion")]
+    pub max_pages: Option<u64>,
+
+    /// Fetch at most this many pages from one host
+    #[arg(long, value_name = "N", help_heading = "Recursion")]
+    pub max_pages_per_host: Option<u64>,
+
+    /// Do not follow URLs longer than this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_URL_LEN, help_heading = "Recursion")]
+    pub max_url_len: usize,
+
+    /// Which links to follow: same host as the listed URL, same registrable domain, or any
+    #[arg(long, value_enum, default_value_t = ScopeArg::Host, help_heading = "Recursion")]
+    pub scope: ScopeArg,
+
+    /// Follow only URLs matching this regex (repeatable: any may match)
+    #[arg(long, value_name = "REGEX", value_parser = regex, help_heading = "Recursion")]
+    pub include: Vec<Regex>,
+
+    /// Do not follow URLs matching this regex (repeatable)
+    #[arg(long, value_name = "REGEX", value_parser = regex, help_heading = "Recursion")]
+    pub exclude: Vec<Regex>,
+
+    /// Also seed from robots.txt `Sitemap:` lines and /sitemap.xml
+    #[arg(long, help_heading = "Recursion")]
+    pub sitemap: bool,
+
+    /// Do not fetch or obey robots.txt
+    #[arg(long, help_heading = "Politeness")]
+    pub ignore_robots: bool,
+
+    /// Most requests in flight at once to one host
+    #[arg(long, value_name = "N", default_value_t = nz(DEFAULT_HOST_CONCURRENCY), help_heading = "Politeness")]
+    pub host_concurrency: NonZeroUsize,
+
+    /// Least time between the starts of two requests to one host
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = duration, help_heading = "Politeness")]
+    pub host_delay: Duration,
+
+    /// Retries after a connect error, a timeout, 429, 502, 503 or 504
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RETRIES, help_heading = "Politeness")]
+    pub retries: u32,
+
+    /// Longest a Retry-After header may hold a host back
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration, help_heading = "Politeness")]
+    pub max_retry_after: Duration,
+
+    /// Refuse loopback, private, link-local and cloud-metadata addresses (after DNS)
+    #[arg(long, help_heading = "Safety")]
+    pub block_private: bool,
+
+    /// More output: -v per-page lines, -vv debug, -vvv trace (RUST_LOG overrides)
+    #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Output")]
+    pub verbose: u8,
+
+    /// Errors only: no warnings, no summary
+    #[arg(short, long, conflicts_with = "verbose", help_heading = "Output")]
+    pub quiet: bool,
+
+    /// No progress bar, even on a terminal
+    #[arg(long, help_heading = "Output")]
+    pub no_progress: bool,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// source<TAB>target
+    Tsv,
+    /// RFC 4180 with a header row
+    Csv,
+    /// {"source":…,"target":…,"tag":…,"attr":…} per line
+    Jsonl,
+    /// Graphviz digraph
+    Dot,
+    /// GraphML (Gephi, yEd, networkx)
+    Graphml,
+}
+
+/// `--scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// Same host as the listed URL
+    Host,
+    /// Same registrable domain (public suffix list)
+    Domain,
+    /// Any http(s) URL
+    Any,
+}
+
+const fn nz(n: usize) -> NonZeroUsize {
+    match NonZeroUsize::new(n) {
+        Some(n) => n,
+        None => NonZeroUsize::MIN,
+    }
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30s, 500ms, 2m)"))
+}
+
+fn size(s: &str) -> Result<u64, String> {
+    s.parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|e| format!("{e} (examples: 10MiB, 500KB, 1000000)"))
+}
+
+fn regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| e.to_string())
+}
+
+impl Cli {
+    /// The validated configuration these options describe.
+    pub fn to_config(&self) -> Result<Config, crawl::Error> {
+        Config::builder()
+            .input(Input::from_arg(&self.input))
+            .output(Output::from_arg(&self.output))
+            .format(match self.format {
+                FormatArg::Tsv => Format::Tsv,
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Dot => Format::Dot,
+                FormatArg::Graphml => Format::Graphml,
+            })
+            .header(self.header)
+            .append(self.append)
+            .keep_fragments(self.keep_fragments)
+            .concurrency(self.concurrency)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .max_body(self.max_body)
+            .max_redirects(self.max_redirects)
+            .user_agent(self.user_agent.clone())
+            .depth(self.depth)
+            .max_pages(self.max_pages)
+            .max_pages_per_host(self.max_pages_per_host)
+            .max_url_len(self.max_url_len)
+            .scope(match self.scope {
+                ScopeArg::Host => Scope::Host,
+                ScopeArg::Domain => Scope::Domain,
+                ScopeArg::Any => Scope::Any,
+            })
+            .include(self.include.clone())
+            .exclude(self.exclude.clone())
+            .sitemap(self.sitemap)
+            .respect_robots(!self.ignore_robots)
+            .host_concurrency(self.host_concurrency)
+            .host_delay(self.host_delay)
+            .retries(self.retries)
+            .max_retry_after(self.max_retry_after)
+            .block_private(self.block_private)
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crawl::config;
+
+    #[test]
+    fn no_flags_give_the_library_defaults() {
+        let cli = Cli::try_parse_from(["crawl"]).expect("parses");
+        let c = cli.to_config().expect("valid");
+        let d = Config::default();
+        assert_eq!(c.input, d.input);
+        assert_eq!(c.output, d.output);
+        assert_eq!(c.concurrency, d.concurrency);
+        assert_eq!(c.timeout, config::DEFAULT_TIMEOUT);
+        assert_eq!(c.connect_timeout, config::DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(c.max_body, config::DEFAULT_MAX_BODY);
+        assert_eq!(c.max_redirects, d.max_redirects);
+        assert_eq!(c.user_agent, d.user_agent);
+        assert_eq!(c.host_concurrency, d.host_concurrency);
+        assert_eq!(c.host_delay, config::DEFAULT_HOST_DELAY);
+        assert_eq!(c.retries, d.retries);
+        assert_eq!(c.max_retry_after, config::DEFAULT_MAX_RETRY_AFTER);
+        assert_eq!(c.depth, d.depth);
+        assert_eq!(c.max_url_len, d.max_url_len);
+        assert_eq!(c.respect_robots, d.respect_robots);
+        assert_eq!(c.format, d.format);
+    }
+
+    #[test]
+    fn parses_units() {
+        let cli = Cli::try_parse_from([
+            "crawl",
+            "--max-body",
+            "2MiB",
+            "--timeout",
+            "1m 30s",
+            "-c",
+            "3",
+        ])
+        .expect("parses");
+        assert_eq!(cli.max_body, 2 * 1024 * 1024);
+        assert_eq!(cli.timeout, Duration::from_secs(90));
+        assert_eq!(cli.concurrency.get(), 3);
+        assert!(Cli::try_parse_from(["crawl", "-c", "0"]).is_err());
+        assert!(Cli::try_parse_from(["crawl", "--timeout", "soon"]).is_err());
+    }
+}

@@ -1,0 +1,54 @@
+//! The library's one error type.
+//!
+//! A page that cannot be fetched is not an error of the crawl: it is counted in the
+//! [`Summary`](crate::Summary) and reported as a warning. [`Error`] is for what stops a
+//! crawl: an unreadable input, an unwritable output, a bad configuration.
+
+use std::io;
+
+/// What can stop a crawl.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The URL list could not be read.
+    #[error("cannot read {name}")]
+    Input {
+        /// The file name, or `<stdin>`.
+        name: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The output could not be opened or written.
+    #[error("cannot write {name}")]
+    Output {
+        /// The file name, or `<stdout>`.
+        name: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+    /// A custom [`Sink`](crate::sink::Sink) failed.
+    #[error("the sink failed")]
+    Sink(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A [`Frontier`](crate::frontier::Frontier) backend failed.
+    #[error("the frontier failed")]
+    Frontier(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// Whether this is a write to a closed pipe (`crawl … -o - | head`), which the
+    /// binary treats as a normal end.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

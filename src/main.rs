@@ -1,0 +1,154 @@
+//! The `crawl` command line: options → [`Config`], logging, Ctrl-C, progress, exit codes.
+
+mod cli;
+mod logging;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use crawl::{CancellationToken, Crawler, Stats};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::Cli;
+
+/// Exit codes, as documented in README.
+mod exit {
+    pub const OK: u8 = 0;
+    pub const FATAL: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const SIGINT: u8 = 130;
+    pub const SIGTERM: u8 = 143;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.to_config() {
+        Ok(config) => config,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let progress =
+        (!cli.quiet && !cli.no_progress && std::io::stderr().is_terminal()).then(new_progress_bar);
+    logging::init(cli.verbose, cli.quiet, progress.clone());
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot start the async runtime: {e}"
+            );
+            return ExitCode::from(exit::FATAL);
+        }
+    };
+    let code = runtime.block_on(run(config, cli.quiet, progress));
+    // Do not wait for a blocking read of stdin that may never end.
+    runtime.shutdown_background();
+    ExitCode::from(code)
+}
+
+async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) -> u8 {
+    let cancel = CancellationToken::new();
+    let signal = tokio::spawn(watch_signals(cancel.clone()));
+    let crawler = match Crawler::new(config).context("cannot start the crawl") {
+        Ok(c) => c,
+        Err(e) => return fatal(&e),
+    };
+    let ticker = progress
+        .clone()
+        .map(|bar| tokio::spawn(tick(bar, crawler.stats())));
+    let result = crawler.run_io(cancel).await;
+    signal.abort();
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let signal_code = Some(SIGNAL_CODE.load(Relaxed)).filter(|&c| c != 0);
+    match result {
+        Ok(summary) => {
+            if !quiet {
+                let _ = writeln!(std::io::stderr(), "{summary}");
+            }
+            signal_code.unwrap_or(exit::OK)
+        }
+        Err(e) if e.is_broken_pipe() => exit::OK,
+        Err(e) => fatal(&anyhow::Error::new(e)),
+    }
+}
+
+fn fatal(e: &anyhow::Error) -> u8 {
+    let _ = writeln!(std::io::stderr(), "error: {e:#}");
+    exit::FATAL
+}
+
+/// Cancels on the first SIGINT or SIGTERM and returns the exit code it calls for; a
+/// second signal exits at once.
+async fn watch_signals(cancel: CancellationToken) -> u8 {
+    let code = next_signal().await;
+    SIGNAL_CODE.store(code, Relaxed);
+    cancel.cancel();
+    let _ = writeln!(
+        std::io::stderr(),
+        "interrupted: finishing pages already parsed (press Ctrl-C again to quit now)"
+    );
+    next_signal().await;
+    std::process::exit(i32::from(code));
+}
+
+#[cfg(unix)]
+async fn next_signal() -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let Ok(mut term) = term else {
+        let _ = tokio::signal::ctrl_c().await;
+        return exit::SIGINT;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => exit::SIGINT,
+        _ = term.recv() => exit::SIGTERM,
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_signal() -> u8 {
+    let _ = tokio::signal::ctrl_c().await;
+    exit::SIGINT
+}
+
+/// The exit code the signal that cancelled the crawl calls for (0: none yet).
+static SIGNAL_CODE: AtomicU8 = AtomicU8::new(0);
+
+fn new_progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar
+}
+
+async fn tick(bar: ProgressBar, stats: Arc<Stats>) {
+    let mut interval = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        interval.tick().await;
+        bar.set_message(format!(
+            "{} done of {} requested, {} links",
+            stats.done(),
+            stats.requested(),
+            stats.links_written()
+        ));
+        bar.tick();
+    }
+}
