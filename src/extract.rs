@@ -227,8 +227,13 @@ fn join(base: &Url, input: &str) -> Option<Url> {
 /// Resolves each href against `base`, keeps the `http`/`https` results, drops
 /// fragments unless asked not to, and removes repeats (first occurrence wins).
 fn resolve(base: &Url, hrefs: &[(&str, LinkTag)], opts: ExtractOptions) -> Vec<Link> {
+    // An href string seen before gives the URL it gave then, which is already in
+    // (or already rejected): skip it without parsing it again. Pages repeat their
+    // navigation links a lot, and parsing is the cost here.
+    let mut seen_hrefs = HashSet::with_capacity(hrefs.len());
     let mut links: Vec<Link> = hrefs
         .iter()
+        .filter(|&&(href, _)| seen_hrefs.insert(href) && !has_other_scheme(href))
         .filter_map(|&(href, tag)| {
             // `join` is the WHATWG URL parser with `base`: it strips leading and
             // trailing C0 controls and spaces, removes tabs and newlines, and treats
@@ -243,7 +248,7 @@ fn resolve(base: &Url, hrefs: &[(&str, LinkTag)], opts: ExtractOptions) -> Vec<L
             Some(Link { url, tag })
         })
         .collect();
-    // Dedup on the serialization, borrowing it: no copy of any URL.
+    // Different hrefs can give one URL: dedup on the serialization, borrowed.
     let keep: Vec<bool> = {
         let mut seen = HashSet::with_capacity(links.len());
         links
@@ -254,6 +259,23 @@ fn resolve(base: &Url, hrefs: &[(&str, LinkTag)], opts: ExtractOptions) -> Vec<L
     let mut keep = keep.into_iter();
     links.retain(|_| keep.next().unwrap_or(true));
     links
+}
+
+/// Whether `href` plainly starts with a scheme other than `http` or `https`
+/// (`mailto:`, `javascript:`, ...), so that it cannot resolve to an http(s) URL and
+/// need not be parsed. Conservative: anything unusual before the `:` (a tab or
+/// newline, which the URL parser would remove) answers `false`.
+fn has_other_scheme(href: &str) -> bool {
+    let href = href.trim_start_matches(|c: char| c <= ' ');
+    let Some(colon) = href.find(':') else {
+        return false;
+    };
+    let scheme = &href[..colon];
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !scheme.eq_ignore_ascii_case("http")
+        && !scheme.eq_ignore_ascii_case("https")
 }
 
 #[cfg(test)]
@@ -759,6 +781,48 @@ mod tests {
         ] {
             assert_dropped(attr);
         }
+    }
+
+    #[test]
+    fn scheme_shortcut_only_skips_what_cannot_be_http() {
+        for href in [
+            "mailto:x",
+            " javascript:x",
+            "tel:1",
+            "a+b-c.d:x",
+            "HTTPS2:x",
+        ] {
+            assert!(has_other_scheme(href), "{href:?}");
+        }
+        for href in [
+            "http://x/",
+            "HTTPS://x/",
+            " http:x",
+            "htt\tp://x",
+            "/a:b",
+            "a/b:c",
+            "?x:y",
+            "#x:y",
+            "1a:b",
+            ":x",
+            "no-colon",
+            "",
+        ] {
+            assert!(!has_other_scheme(href), "{href:?}");
+        }
+        // The URL parser agrees wherever the shortcut answers `true`.
+        assert_eq!(
+            urls(r#"<a href="a+b-c.d:x">1</a><a href="/a:b">2</a><a href="a/b:c">3</a>"#),
+            ["https://example.com/a:b", "https://example.com/dir/a/b:c"]
+        );
+    }
+
+    #[test]
+    fn repeated_hrefs_keep_the_first_tag() {
+        let html = r#"<map><area href="/m"></map><a href="/m">a</a><a href=" /m">b</a>"#;
+        let links = extract(DOC, html, ExtractOptions::default());
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].tag, LinkTag::Area);
     }
 
     #[test]
