@@ -83,6 +83,19 @@ pub struct ExtractOptions {
     /// Keep the `#fragment` of each link. Default `false`: fragments are dropped, so
     /// `page#a` and `page#b` are one link to `page`.
     pub keep_fragments: bool,
+    /// The document's character encoding. The HTML standard resolves `href`s with it
+    /// ("encoding-parse a URL"): a non-ASCII query is percent-encoded in the page's
+    /// encoding, as browsers do for links. `None`, UTF-8 and UTF-16 (which URLs
+    /// replace with UTF-8) all mean UTF-8. Paths are always UTF-8.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+impl ExtractOptions {
+    /// The query encoding, if it is not UTF-8.
+    fn query_encoding(&self) -> Option<&'static encoding_rs::Encoding> {
+        self.encoding
+            .filter(|e| e.output_encoding() != encoding_rs::UTF_8)
+    }
 }
 
 /// Parses `html` with scraper (html5ever) and returns the page's links.
@@ -103,7 +116,11 @@ pub fn links_in_document(document_url: &Url, doc: &Html, opts: ExtractOptions) -
     // The HTML standard's "frozen base URL": the first base element's href parsed
     // against the fallback base URL (the document URL); if that fails, the fallback.
     let frozen;
-    let base = match scan.base_href.and_then(|href| join(document_url, href)) {
+    let encoding = opts.query_encoding();
+    let base = match scan
+        .base_href
+        .and_then(|href| join(document_url, href, encoding))
+    {
         Some(url) => {
             frozen = url;
             &frozen
@@ -193,8 +210,18 @@ fn scan(doc: &Html) -> Scan<'_> {
 /// skips every `/` and `\` (browsers give `https://host/x`). Such inputs always
 /// fail in url 2.5, so only on that failure the leading run of slashes is
 /// rewritten to `//` and parsed again: the common path costs nothing.
-fn join(base: &Url, input: &str) -> Option<Url> {
-    let err = match base.join(input) {
+fn join(base: &Url, input: &str, encoding: Option<&'static encoding_rs::Encoding>) -> Option<Url> {
+    let parse = |input: &str| match encoding {
+        None => base.join(input),
+        Some(encoding) => {
+            let encode = higher_ranked(|query| encode_query(encoding, query));
+            Url::options()
+                .base_url(Some(base))
+                .encoding_override(Some(&encode))
+                .parse(input)
+        }
+    };
+    let err = match parse(input) {
         Ok(url) => return Some(url),
         Err(err) => err,
     };
@@ -221,7 +248,42 @@ fn join(base: &Url, input: &str) -> Option<Url> {
     if slashes < 3 {
         return None;
     }
-    base.join(&format!("//{rest}")).ok()
+    parse(&format!("//{rest}")).ok()
+}
+
+/// The URL standard's "percent-encode after encoding" for a query: the bytes of
+/// `query` in `encoding`, with each character the encoding lacks written as
+/// `%26%23<decimal>%3B` (an already percent-encoded `&#<decimal>;`, which the URL
+/// parser leaves alone). encoding_rs's own replacement would give a bare `&#…;`.
+fn encode_query(
+    encoding: &'static encoding_rs::Encoding,
+    query: &str,
+) -> std::borrow::Cow<'static, [u8]> {
+    use encoding_rs::EncoderResult;
+    let mut encoder = encoding.new_encoder();
+    let mut out = Vec::with_capacity(query.len() * 2 + 8);
+    let mut rest = query;
+    loop {
+        let room = encoder
+            .max_buffer_length_from_utf8_without_replacement(rest.len())
+            .unwrap_or(rest.len() * 4 + 16);
+        out.reserve(room);
+        let (result, read) =
+            encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
+        rest = &rest[read..];
+        match result {
+            EncoderResult::InputEmpty => return out.into(),
+            EncoderResult::OutputFull => {}
+            EncoderResult::Unmappable(c) => {
+                out.extend_from_slice(format!("%26%23{}%3B", u32::from(c)).as_bytes());
+            }
+        }
+    }
+}
+
+/// Lets a closure borrow its argument into its result, as `encoding_override` needs.
+fn higher_ranked<F: Fn(&str) -> std::borrow::Cow<'_, [u8]>>(f: F) -> F {
+    f
 }
 
 /// Resolves each href against `base`, keeps the `http`/`https` results, drops
@@ -230,6 +292,7 @@ fn resolve(base: &Url, hrefs: &[(&str, LinkTag)], opts: ExtractOptions) -> Vec<L
     // An href string seen before gives the URL it gave then, which is already in
     // (or already rejected): skip it without parsing it again. Pages repeat their
     // navigation links a lot, and parsing is the cost here.
+    let encoding = opts.query_encoding();
     let mut seen_hrefs = HashSet::with_capacity(hrefs.len());
     let mut links: Vec<Link> = hrefs
         .iter()
@@ -238,7 +301,7 @@ fn resolve(base: &Url, hrefs: &[(&str, LinkTag)], opts: ExtractOptions) -> Vec<L
             // `join` is the WHATWG URL parser with `base`: it strips leading and
             // trailing C0 controls and spaces, removes tabs and newlines, and treats
             // backslashes as slashes in special schemes, as `new URL(href, base)`.
-            let mut url = join(base, href)?;
+            let mut url = join(base, href, encoding)?;
             if !matches!(url.scheme(), "http" | "https") {
                 return None;
             }
@@ -403,6 +466,7 @@ mod tests {
         "##;
         let keep = ExtractOptions {
             keep_fragments: true,
+            ..ExtractOptions::default()
         };
         let kept: Vec<String> = extract("https://example.com/p#orig", html, keep)
             .into_iter()
@@ -736,6 +800,7 @@ mod tests {
         assert_href("/p{}|`", "https://example.com/p%7B%7D|%60");
         let keep = ExtractOptions {
             keep_fragments: true,
+            ..ExtractOptions::default()
         };
         let links = extract(DOC, r##"<a href="/a#f g`ü">x</a>"##, keep);
         assert_eq!(
@@ -923,12 +988,54 @@ mod tests {
             let html = String::from_utf8_lossy(&bytes);
             let doc = DOCS[round % DOCS.len()];
             for keep_fragments in [false, true] {
-                let links = extract(doc, &html, ExtractOptions { keep_fragments });
+                let opts = ExtractOptions {
+                    keep_fragments,
+                    ..ExtractOptions::default()
+                };
+                let links = extract(doc, &html, opts);
                 for link in &links {
                     assert!(matches!(link.url.scheme(), "http" | "https"));
                     assert!(keep_fragments || link.url.fragment().is_none());
                 }
             }
         }
+    }
+
+    #[test]
+    fn query_is_encoded_in_the_document_encoding_path_in_utf8() {
+        let html = "<a href=\"/caf\u{e9}?q=caf\u{e9}\">x</a>";
+        let opts = |encoding| ExtractOptions {
+            encoding: Some(encoding),
+            ..ExtractOptions::default()
+        };
+        let got = extract(DOC, html, opts(encoding_rs::WINDOWS_1252));
+        assert_eq!(
+            got[0].url.as_str(),
+            "https://example.com/caf%C3%A9?q=caf%E9"
+        );
+        let got = extract(DOC, html, opts(encoding_rs::UTF_8));
+        assert_eq!(
+            got[0].url.as_str(),
+            "https://example.com/caf%C3%A9?q=caf%C3%A9"
+        );
+        // UTF-16 documents resolve URLs as UTF-8.
+        let got = extract(DOC, html, opts(encoding_rs::UTF_16LE));
+        assert_eq!(
+            got[0].url.as_str(),
+            "https://example.com/caf%C3%A9?q=caf%C3%A9"
+        );
+        // Characters the encoding lacks become numeric character references.
+        let html = "<a href=\"?q=\u{4e2d}\">x</a>";
+        let got = extract(DOC, html, opts(encoding_rs::WINDOWS_1252));
+        assert_eq!(
+            got[0].url.as_str(),
+            "https://example.com/dir/page.html?q=%26%2320013%3B"
+        );
+        let html = "<a href=\"?q=\u{65e5}\">x</a>";
+        let got = extract(DOC, html, opts(encoding_rs::SHIFT_JIS));
+        assert_eq!(
+            got[0].url.as_str(),
+            "https://example.com/dir/page.html?q=%93%FA"
+        );
     }
 }

@@ -246,10 +246,14 @@ async fn handle_html<F: Frontier>(
 ) {
     let config = &shared.config;
     bump(&shared.stats.pages);
-    let opts = ExtractOptions {
-        keep_fragments: config.keep_fragments,
+    let parse = || {
+        let (text, encoding, _) = charset::sniff(body, content_type).decode(body);
+        let opts = ExtractOptions {
+            keep_fragments: config.keep_fragments,
+            encoding: Some(encoding),
+        };
+        extract::extract_links(&final_url, &text, opts)
     };
-    let parse = || extract::extract_links(&final_url, &charset::decode(body, content_type), opts);
     let links = if body.len() > INLINE_PARSE_MAX
         && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread
     {
