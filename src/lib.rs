@@ -1,4 +1,49 @@
 //! crawl: an asynchronous web crawler and link extractor.
+//!
+//! Give it URLs; it fetches the pages concurrently over one shared HTTP client, pulls
+//! every hyperlink out of each page exactly as a browser's HTML and URL parsers would,
+//! and hands `source → target` pairs to a [`Sink`]. Failed pages are data in the
+//! [`Summary`], never errors; no server can hang it past its deadline or grow its
+//! memory past its body cap.
+//!
+//! ```
+//! use crawl::{CancellationToken, Config, Crawler, MemorySink, Seeds};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), crawl::Error> {
+//! // Port 9 on loopback has nothing listening: the page fails, the crawl does not.
+//! let url = url::Url::parse("http://127.0.0.1:9/").expect("a valid URL");
+//! let config = Config::builder().retries(0).respect_robots(false).build()?;
+//! let crawler = Crawler::new(config)?;
+//! let frontier = crawler.memory_frontier();
+//! let sink = MemorySink::new();
+//! let summary = crawler
+//!     .run(Seeds::from_urls([url]), frontier, sink.clone(), CancellationToken::new())
+//!     .await?;
+//! assert_eq!(summary.failures_of(crawl::FailureKind::Connect), 1);
+//! assert!(sink.pairs().is_empty());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The `crawl` binary is [`crawl()`] with a command line: it reads
+//! [`Config::input`] and writes [`Config::output`].
+//!
+//! # Layout
+//!
+//! The modules follow the pipeline:
+//!
+//! - [`config`]: every option and its default;
+//! - [`input`]: the URL list, read lazily, bad lines reported by number;
+//! - [`frontier`]: waiting URLs, the seen-set and per-host politeness, behind the
+//!   [`Frontier`] trait ([`MemoryFrontier`] by default);
+//! - [`fetch`]: the shared client, hop-by-hop redirects, bounded bodies, failure
+//!   classification; [`robots`] and [`guard`] decide what may be fetched;
+//! - [`charset`] and [`extract`]: bytes to text to links, pure and synchronous;
+//! - [`sink`]: the output formats and the single writer task;
+//! - [`stats`]: live counters and the final [`Summary`].
+//!
+//! The library emits `tracing` events (a span per page) and installs no subscriber.
 #![deny(missing_docs)]
 
 pub mod charset;
@@ -24,3 +69,8 @@ pub use input::Seeds;
 pub use sink::{MemorySink, PageLinks, Sink};
 pub use stats::{FailureKind, Stats, Summary};
 pub use tokio_util::sync::CancellationToken;
+
+/// README.md's Rust examples are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
