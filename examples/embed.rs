@@ -34,7 +34,9 @@ async fn main() -> anyhow::Result<()> {
     let seeds: Vec<Url> = if args.is_empty() {
         vec![serve_demo_site().await?]
     } else {
-        args.iter().map(|a| Url::parse(a)).collect::<Result<_, _>>()?
+        args.iter()
+            .map(|a| Url::parse(a))
+            .collect::<Result<_, _>>()?
     };
 
     let config = Config::builder().depth(2).build()?;
@@ -79,9 +81,18 @@ async fn serve_demo_site() -> std::io::Result<Url> {
                 let request = String::from_utf8_lossy(&buf[..n]);
                 let path = request.split_whitespace().nth(1).unwrap_or("/");
                 let (status, body) = match path {
-                    "/" => ("200 OK", r#"<a href="/about">About</a> <a href="/blog/">Blog</a>"#),
-                    "/about" => ("200 OK", r#"<a href="/">Home</a> <a href="mailto:me@example.com">Mail</a>"#),
-                    "/blog/" => ("200 OK", r#"<a href="../about#team">Team</a> <a href="https://example.com/">Elsewhere</a>"#),
+                    "/" => (
+                        "200 OK",
+                        r#"<a href="/about">About</a> <a href="/blog/">Blog</a>"#,
+                    ),
+                    "/about" => (
+                        "200 OK",
+                        r#"<a href="/">Home</a> <a href="mailto:me@example.com">Mail</a>"#,
+                    ),
+                    "/blog/" => (
+                        "200 OK",
+                        r#"<a href="../about#team">Team</a> <a href="https://example.com/">Elsewhere</a>"#,
+                    ),
                     _ => ("404 Not Found", "<p>nothing here</p>"),
                 };
                 let response = format!(

@@ -5,7 +5,7 @@
 //! is running. Only the dispatcher pops and only it reaps workers, and a worker queues
 //! every link it found before it ends, so that test has no race.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::fetch::Fetcher;
 use crate::frontier::memory::HostPolicy;
-use crate::frontier::{Done, Frontier, MemoryFrontier, Pop, Request};
+use crate::frontier::{Done, Frontier, Kind, MemoryFrontier, Pop, Request};
 use crate::input::{SeedItem, Seeds};
 use crate::robots::RobotsCache;
 use crate::sink::{OutputSink, PageLinks, Sink, run_writer};
@@ -64,6 +64,8 @@ pub(crate) struct Shared<F> {
     pub retries_pending: AtomicU64,
     /// Pages accepted per host, for `max_pages_per_host`.
     pub host_pages: Mutex<HashMap<String, u64>>,
+    /// Origins whose sitemaps were queued (`--sitemap`).
+    pub sitemap_origins: Mutex<HashSet<String>>,
     /// The first error that stopped the crawl from inside a worker.
     pub fatal: Mutex<Option<Error>>,
 }
@@ -168,6 +170,7 @@ impl Crawler {
             stop: stop.clone(),
             retries_pending: AtomicU64::new(0),
             host_pages: Mutex::default(),
+            sitemap_origins: Mutex::default(),
             fatal: Mutex::default(),
         });
         let mut dispatched = dispatch(&shared, seeds).await;
@@ -232,6 +235,8 @@ async fn dispatch_loop<F: Frontier>(
                 Pop::Ready(request) => {
                     if request.attempt > 0 {
                         shared.retries_pending.fetch_sub(1, Relaxed);
+                    } else if request.kind != Kind::Page {
+                        // Sitemaps are not pages: they do not count against the limit.
                     } else if limit_reached {
                         // Over --max-pages: drop it without a request.
                         frontier.complete(Done::finished(request)).await?;

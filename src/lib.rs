@@ -41,6 +41,7 @@
 //!   classification; [`robots`] and [`guard`] decide what may be fetched;
 //! - [`charset`] and [`extract`]: bytes to text to links, pure and synchronous;
 //! - [`sink`]: the output formats and the single writer task;
+//! - [`sitemap`]: sitemaps read into seeds (`--sitemap`);
 //! - [`stats`]: live counters and the final [`Summary`].
 //!
 //! The library emits `tracing` events (a span per page) and installs no subscriber.
@@ -57,6 +58,7 @@ pub mod guard;
 pub mod input;
 pub mod robots;
 pub mod sink;
+pub mod sitemap;
 pub mod stats;
 mod worker;
 

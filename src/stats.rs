@@ -113,6 +113,7 @@ pub struct Stats {
     pub(crate) non_html: AtomicU64,
     pub(crate) robots_denied: AtomicU64,
     pub(crate) retries: AtomicU64,
+    pub(crate) sitemaps: AtomicU64,
     pub(crate) pages_written: AtomicU64,
     pub(crate) links_written: AtomicU64,
     pub(crate) body_bytes: AtomicU64,
@@ -131,6 +132,7 @@ impl Default for Stats {
             non_html: AtomicU64::new(0),
             robots_denied: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            sitemaps: AtomicU64::new(0),
             pages_written: AtomicU64::new(0),
             links_written: AtomicU64::new(0),
             body_bytes: AtomicU64::new(0),
@@ -183,6 +185,7 @@ impl Stats {
             non_html: self.non_html.load(Relaxed),
             robots_denied: self.robots_denied.load(Relaxed),
             retries: self.retries.load(Relaxed),
+            sitemaps: self.sitemaps.load(Relaxed),
             failures,
             pages_written: self.pages_written.load(Relaxed),
             links_written: self.links_written.load(Relaxed),
@@ -213,6 +216,8 @@ pub struct Summary {
     pub robots_denied: u64,
     /// Retries made.
     pub retries: u64,
+    /// Sitemaps read (`--sitemap`).
+    pub sitemaps: u64,
     /// Failures by reason (kinds with a zero count left out).
     pub failures: Vec<(FailureKind, u64)>,
     /// Pages whose links were written.
@@ -276,6 +281,9 @@ impl fmt::Display for Summary {
                 .map(|(k, n)| format!("{}: {n}", k.label()))
                 .collect();
             writeln!(f, "  failures: {}", parts.join(", "))?;
+        }
+        if self.sitemaps > 0 {
+            writeln!(f, "  {} sitemaps read", self.sitemaps)?;
         }
         write!(
             f,

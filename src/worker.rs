@@ -13,10 +13,10 @@ use crate::config::Scope;
 use crate::crawler::Shared;
 use crate::extract::{ExtractOptions, Link};
 use crate::fetch::{self, FetchError, Hop};
-use crate::frontier::{Done, Frontier, Request, fingerprint};
+use crate::frontier::{Done, Frontier, Kind, Request, fingerprint};
 use crate::sink::PageLinks;
 use crate::stats::{FailureKind, bump};
-use crate::{charset, extract, guard};
+use crate::{charset, extract, guard, sitemap};
 
 /// Bodies larger than this are parsed off the async worker threads, so one huge page
 /// does not hold up the other fetches while it is parsed.
@@ -37,15 +37,28 @@ enum Outcome {
 /// Processes one popped request and reports it to the frontier.
 pub(crate) async fn process<F: Frontier>(shared: &Shared<F>, request: Request) {
     let mut crawl_delay = None;
+    let is_page = request.kind == Kind::Page;
     let outcome = tokio::select! {
         biased;
         () = shared.stop.cancelled() => None,
-        outcome = fetch_page(shared, &request, &mut crawl_delay) => Some(outcome),
+        outcome = fetch_page(shared, &request, is_page, &mut crawl_delay) => Some(outcome),
     };
+    if shared.config.sitemap && is_page && request.depth == 0 && outcome.is_some() {
+        queue_sitemaps(shared, &request).await;
+    }
     let mut done = Done::finished(request);
     done.host_gap = crawl_delay;
     match outcome {
         None => debug!("abandoned: the crawl is stopping"),
+        Some(Outcome::Html {
+            final_url, body, ..
+        }) if !is_page => {
+            handle_sitemap(shared, &done.request, &final_url, &body).await;
+        }
+        Some(Outcome::Failed(error)) if !is_page && !error.is_retryable() => {
+            // A missing /sitemap.xml is common: not a failure of the crawl.
+            debug!("sitemap {}: {error}", done.request.url);
+        }
         Some(Outcome::Html {
             final_url,
             body,
@@ -126,9 +139,12 @@ fn jittered(base: Duration, url: &Url, attempt: u32) -> Duration {
     base.mul_f64(0.5 + unit)
 }
 
+/// Fetches `request`, following redirects. With `html_only`, a response that is not
+/// HTML is not read (sitemaps take any type).
 async fn fetch_page<F>(
     shared: &Shared<F>,
     request: &Request,
+    html_only: bool,
     crawl_delay: &mut Option<Duration>,
 ) -> Outcome {
     let config = &shared.config;
@@ -192,6 +208,7 @@ async fn fetch_page<F>(
                 );
                 let content_type = fetch::content_type(&response).map(str::to_owned);
                 if let Some(t) = &content_type
+                    && html_only
                     && !fetch::is_html_type(t)
                 {
                     return Outcome::NotHtml(t.clone());
@@ -205,7 +222,7 @@ async fn fetch_page<F>(
                         Ok(Ok(body)) => body,
                     };
                 bump_bytes(shared, body.len());
-                if content_type.is_none() && !fetch::sniff_html(&body) {
+                if content_type.is_none() && html_only && !fetch::sniff_html(&body) {
                     return Outcome::NotHtml(
                         "no Content-Type, and the body does not look like HTML".into(),
                     );
@@ -285,55 +302,145 @@ async fn handle_html<F: Frontier>(
     }
 }
 
-/// Queues the links a recursive crawl follows: in scope, short enough, matching the
-/// include/exclude patterns, within the per-host budget.
+/// Queues the links a recursive crawl follows.
 async fn enqueue_links<F: Frontier>(
     shared: &Shared<F>,
     parent: &Request,
     links: &[Link],
 ) -> Result<(), crate::Error> {
-    let config = &shared.config;
     for link in links {
-        let mut url = link.url.clone();
-        url.set_fragment(None);
-        if url.as_str().len() > config.max_url_len
-            || !in_scope(config.scope, &parent.root, &url)
-            || (!config.include.is_empty()
-                && !config.include.iter().any(|r| r.is_match(url.as_str())))
-            || config.exclude.iter().any(|r| r.is_match(url.as_str()))
-        {
-            continue;
-        }
-        if let Some(budget) = config.max_pages_per_host {
-            let host = url.host_str().unwrap_or_default();
-            let count = shared
-                .host_pages
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(host)
-                .copied()
-                .unwrap_or(0);
-            if count >= budget {
-                continue;
-            }
-        }
-        let host = url.host_str().unwrap_or_default().to_owned();
         let child = Request {
-            url,
+            url: link.url.clone(),
             depth: parent.depth + 1,
             root: parent.root.clone(),
             attempt: 0,
+            kind: Kind::Page,
         };
-        if shared.frontier.push(child).await? && config.max_pages_per_host.is_some() {
-            *shared
-                .host_pages
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(host)
-                .or_insert(0) += 1;
-        }
+        follow(shared, child).await?;
     }
     Ok(())
+}
+
+/// Queues `request` if the crawl follows it: in scope, short enough, matching the
+/// include/exclude patterns, within the per-host budget, not seen before.
+async fn follow<F: Frontier>(shared: &Shared<F>, mut request: Request) -> Result<(), crate::Error> {
+    let config = &shared.config;
+    let url = &mut request.url;
+    url.set_fragment(None);
+    if url.as_str().len() > config.max_url_len
+        || !in_scope(config.scope, &request.root, url)
+        || (!config.include.is_empty() && !config.include.iter().any(|r| r.is_match(url.as_str())))
+        || config.exclude.iter().any(|r| r.is_match(url.as_str()))
+    {
+        return Ok(());
+    }
+    let Some(budget) = config.max_pages_per_host else {
+        shared.frontier.push(request).await?;
+        return Ok(());
+    };
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let count =
+        |pages: &std::collections::HashMap<String, u64>| pages.get(&host).copied().unwrap_or(0);
+    if count(&shared.host_pages.lock().unwrap_or_else(|e| e.into_inner())) >= budget {
+        return Ok(());
+    }
+    if shared.frontier.push(request).await? {
+        *shared
+            .host_pages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(host)
+            .or_insert(0) += 1;
+    }
+    Ok(())
+}
+
+/// Sitemap-index nesting followed (an index listing indexes is not allowed by the
+/// protocol, but exists).
+const MAX_SITEMAP_NESTING: u32 = 2;
+
+/// On the first listed URL of an origin: queues its robots.txt `Sitemap:` URLs and
+/// `/sitemap.xml`.
+async fn queue_sitemaps<F: Frontier>(shared: &Shared<F>, seed: &Request) {
+    let origin = seed.url.origin().ascii_serialization();
+    let new = shared
+        .sitemap_origins
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(origin);
+    if !new {
+        return;
+    }
+    let mut urls: Vec<Url> = seed.url.join("/sitemap.xml").into_iter().collect();
+    if let Some(robots) = &shared.robots {
+        let (entry, _) = robots.get(&shared.fetcher, &seed.url).await;
+        urls.extend(entry.sitemaps.iter().cloned());
+    }
+    for url in urls {
+        let request = Request {
+            url,
+            depth: 0,
+            root: seed.root.clone(),
+            attempt: 0,
+            kind: Kind::Sitemap,
+        };
+        if let Err(e) = shared.frontier.push(request).await {
+            shared.fail(e);
+        }
+    }
+}
+
+/// Reads a fetched sitemap: its pages become seeds (in scope), its sitemaps are
+/// queued.
+async fn handle_sitemap<F: Frontier>(
+    shared: &Shared<F>,
+    request: &Request,
+    final_url: &Url,
+    body: &[u8],
+) {
+    bump(&shared.stats.sitemaps);
+    let cap = shared.config.max_body;
+    let parse = || sitemap::parse(body, cap);
+    let map = if body.len() > INLINE_PARSE_MAX
+        && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread
+    {
+        tokio::task::block_in_place(parse)
+    } else {
+        parse()
+    };
+    info!(
+        "Sitemap {} lists {} pages and {} sitemaps",
+        request.url,
+        map.pages.len(),
+        map.sitemaps.len()
+    );
+    let nested = request.depth < MAX_SITEMAP_NESTING;
+    let found = map.pages.iter().map(|u| (u, Kind::Page, 0)).chain(
+        map.sitemaps
+            .iter()
+            .filter(|_| nested)
+            .map(|u| (u, Kind::Sitemap, request.depth + 1)),
+    );
+    for (loc, kind, depth) in found {
+        let Ok(url) = final_url.join(loc) else {
+            debug!("sitemap {}: skipping {loc:?}: not a URL", request.url);
+            continue;
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            continue;
+        }
+        let next = Request {
+            url,
+            depth,
+            root: request.root.clone(),
+            attempt: 0,
+            kind,
+        };
+        if let Err(e) = follow(shared, next).await {
+            shared.fail(e);
+            return;
+        }
+    }
 }
 
 /// Whether a followed link stays within the crawl's scope of its seed's host `root`.

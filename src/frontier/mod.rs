@@ -31,6 +31,18 @@ pub struct Request {
     pub root: Arc<str>,
     /// Earlier attempts of this request (0 for the first).
     pub attempt: u32,
+    /// What the URL is expected to be.
+    pub kind: Kind,
+}
+
+/// What a request fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// An HTML page whose links are extracted.
+    #[default]
+    Page,
+    /// A sitemap whose URLs seed the crawl (`depth` counts sitemap-index nesting).
+    Sitemap,
 }
 
 impl Request {
@@ -42,6 +54,7 @@ impl Request {
             depth: 0,
             root,
             attempt: 0,
+            kind: Kind::Page,
         }
     }
 
