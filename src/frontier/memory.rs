@@ -4,13 +4,13 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::time::Instant;
 use url::Url;
 
-use super::{Done, Frontier, Pop, Request, fingerprint};
+use super::{Done, Frontier, Kind, Pop, Request, fingerprint};
 use crate::error::Error;
 
 /// Politeness rules the in-memory frontier enforces.
@@ -76,13 +76,50 @@ struct Inner {
 
 #[derive(Debug)]
 struct Host {
-    queue: VecDeque<Request>,
+    queue: VecDeque<Queued>,
     in_flight: usize,
     next_start: Instant,
     hold_until: Instant,
     gap: Duration,
     known: bool,
     scheduled: bool,
+}
+
+/// A waiting request, kept small: the URL only as its serialization (a parsed `Url`
+/// is four times the size), parsed again when it is handed out.
+#[derive(Debug)]
+struct Queued {
+    url: Box<str>,
+    root: Arc<str>,
+    depth: u32,
+    attempt: u32,
+    kind: Kind,
+}
+
+impl From<Request> for Queued {
+    fn from(r: Request) -> Self {
+        Queued {
+            url: String::from(r.url).into_boxed_str(),
+            root: r.root,
+            depth: r.depth,
+            attempt: r.attempt,
+            kind: r.kind,
+        }
+    }
+}
+
+impl Queued {
+    fn into_request(self) -> Option<Request> {
+        // A URL's serialization parses back to the same URL.
+        let url = Url::parse(&self.url).ok()?;
+        Some(Request {
+            url,
+            depth: self.depth,
+            root: self.root,
+            attempt: self.attempt,
+            kind: self.kind,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -130,7 +167,7 @@ impl MemoryFrontier {
         if !inner.seen.insert(fingerprint(&request.url)) {
             return false;
         }
-        inner.enqueue(request, &self.policy, Instant::now());
+        inner.enqueue(request, false, &self.policy, Instant::now());
         true
     }
 
@@ -152,6 +189,12 @@ impl MemoryFrontier {
     /// URLs in the seen-set.
     pub fn seen_len(&self) -> usize {
         self.lock().seen.len()
+    }
+
+    /// Bytes the seen-set's table takes: 16-byte fingerprints plus a control byte
+    /// per slot.
+    pub fn seen_bytes(&self) -> usize {
+        self.lock().seen.capacity() * (std::mem::size_of::<u128>() + 1)
     }
 
     /// Requests waiting, retries included.
@@ -179,9 +222,16 @@ impl Inner {
             .expect("the host entry was inserted above")
     }
 
-    fn enqueue(&mut self, request: Request, policy: &HostPolicy, now: Instant) {
+    /// Queues a request at the back of its host's queue, or at the front (a retry:
+    /// older work goes first).
+    fn enqueue(&mut self, request: Request, front: bool, policy: &HostPolicy, now: Instant) {
         let key: Box<str> = request.host().into();
-        self.host_mut(&key, policy, now).queue.push_back(request);
+        let queue = &mut self.host_mut(&key, policy, now).queue;
+        if front {
+            queue.push_front(request.into());
+        } else {
+            queue.push_back(request.into());
+        }
         self.queued += 1;
         self.schedule(key, policy);
     }
@@ -205,7 +255,7 @@ impl Inner {
         while self.delayed.peek().is_some_and(|d| d.0.at <= now) {
             if let Some(Reverse(d)) = self.delayed.pop() {
                 self.queued -= 1;
-                self.enqueue(d.request, policy, now);
+                self.enqueue(d.request, true, policy, now);
             }
         }
         while let Some(Reverse((at, _, _))) = self.ready.peek() {
@@ -225,12 +275,17 @@ impl Inner {
                 self.schedule(key, policy);
                 continue;
             }
-            let Some(request) = host.queue.pop_front() else {
+            let Some(queued) = host.queue.pop_front() else {
+                continue;
+            };
+            self.queued -= 1;
+            let Some(request) = queued.into_request() else {
+                tracing::error!("a queued URL no longer parses; dropped (this is a bug)");
+                self.schedule(key, policy);
                 continue;
             };
             host.in_flight += 1;
             host.next_start = now + host.gap;
-            self.queued -= 1;
             self.schedule(key, policy);
             return Pop::Ready(request);
         }
