@@ -139,6 +139,10 @@ pub struct Cli {
     #[arg(long, help_heading = "Safety")]
     pub block_private: bool,
 
+    /// Resolve HOST to IP instead of asking DNS (repeatable), e.g. `example.com=127.0.0.1`
+    #[arg(long, value_name = "HOST=IP", value_parser = host_ip, help_heading = "Safety")]
+    pub resolve: Vec<(String, std::net::IpAddr)>,
+
     /// More output: -v per-page lines, -vv debug, -vvv trace (RUST_LOG overrides)
     #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Output")]
     pub verbose: u8,
@@ -195,6 +199,20 @@ fn size(s: &str) -> Result<u64, String> {
         .map_err(|e| format!("{e} (examples: 10MiB, 500KB, 1000000)"))
 }
 
+fn host_ip(s: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (host, ip) = s
+        .split_once('=')
+        .ok_or("expected HOST=IP, e.g. example.com=127.0.0.1")?;
+    let ip = ip
+        .trim_matches(['[', ']'])
+        .parse()
+        .map_err(|e| format!("{ip:?}: {e}"))?;
+    if host.is_empty() {
+        return Err("the host is empty".into());
+    }
+    Ok((host.to_ascii_lowercase(), ip))
+}
+
 fn regex(s: &str) -> Result<Regex, String> {
     Regex::new(s).map_err(|e| e.to_string())
 }
@@ -239,6 +257,7 @@ impl Cli {
             .retries(self.retries)
             .max_retry_after(self.max_retry_after)
             .block_private(self.block_private)
+            .resolve(self.resolve.clone())
             .build()
     }
 }

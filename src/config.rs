@@ -198,6 +198,9 @@ pub struct Config {
     pub sitemap: bool,
     /// Refuse loopback, private, link-local and metadata addresses. Default off.
     pub block_private: bool,
+    /// Host names resolved to these addresses instead of through DNS (like curl's
+    /// `--resolve`). Default none.
+    pub resolve: Vec<(String, std::net::IpAddr)>,
 }
 
 impl Default for Config {
@@ -230,6 +233,7 @@ impl Default for Config {
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             sitemap: false,
             block_private: false,
+            resolve: Vec::new(),
         }
     }
 }
@@ -326,6 +330,8 @@ impl ConfigBuilder {
         sitemap: bool,
         /// See [`Config::block_private`].
         block_private: bool,
+        /// See [`Config::resolve`].
+        resolve: Vec<(String, std::net::IpAddr)>,
     }
 
     /// Validates and returns the config.
@@ -355,6 +361,16 @@ impl ConfigBuilder {
         }
         if c.max_url_len < 16 {
             return bad("the URL length limit must be at least 16 bytes");
+        }
+        if c.block_private
+            && let Some((host, ip)) = c
+                .resolve
+                .iter()
+                .find(|(_, ip)| !crate::guard::is_public(*ip))
+        {
+            return Err(Error::Config(format!(
+                "{host} is resolved to {ip}, which --block-private refuses"
+            )));
         }
         if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
             return bad("a page limit must be at least 1");

@@ -90,6 +90,10 @@ pub fn build_client(config: &Config) -> Result<Client, Error> {
         .gzip(true)
         .brotli(true)
         .deflate(true);
+    for (host, ip) in &config.resolve {
+        // Port 0: the URL's port is used.
+        builder = builder.resolve(host, std::net::SocketAddr::new(*ip, 0));
+    }
     if config.block_private {
         // A proxy would resolve names itself, out of the guard's sight.
         builder = builder
