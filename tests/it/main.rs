@@ -1,0 +1,6 @@
+//! The integration tests: one binary, with the shared helpers in `support`.
+//!
+//! Every HTTP test runs against an in-process server on loopback (`support::server`)
+//! and nothing else; CLI tests run the real binary in a temporary directory.
+
+mod support;
