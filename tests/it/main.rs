@@ -4,3 +4,7 @@
 //! and nothing else; CLI tests run the real binary in a temporary directory.
 
 mod support;
+
+mod list;
+mod redirects;
+mod status;
