@@ -5,6 +5,7 @@
 
 mod support;
 
+mod charset;
 mod list;
 mod redirects;
 mod status;
