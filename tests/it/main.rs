@@ -6,6 +6,7 @@
 mod support;
 
 mod charset;
+mod failures;
 mod list;
 mod redirects;
 mod status;
