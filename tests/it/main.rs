@@ -5,8 +5,12 @@
 
 mod support;
 
+mod cancel;
 mod charset;
 mod failures;
+mod limits;
 mod list;
 mod redirects;
+mod retries;
+mod robots;
 mod status;

@@ -1,0 +1,117 @@
+//! The concurrency limit, duplicates, and the per-host limit.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use crate::support::{Reply, Routes, TestServer, config, crawl};
+
+fn nz(n: usize) -> NonZeroUsize {
+    NonZeroUsize::new(n).expect("non-zero")
+}
+
+fn slow_pages(n: usize, prefix: &str, delay: Duration) -> Routes {
+    (0..n).fold(Routes::new(), |routes, i| {
+        let page = format!("<html><body><a href=\"/from/{i}\">x</a></body></html>");
+        routes.route(
+            format!("{prefix}{i}"),
+            Reply::delayed(delay, Reply::html(page)),
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_is_held_exactly() {
+    let server = TestServer::start(slow_pages(200, "/d/", Duration::from_millis(30)));
+    let cfg = config()
+        .concurrency(nz(7))
+        .host_concurrency(nz(16))
+        .respect_robots(false)
+        .build()
+        .expect("config");
+    let done = crawl(cfg, (0..200).map(|i| server.url(&format!("/d/{i}")))).await;
+    assert_eq!(done.summary.pages, 200, "{:?}", done.summary);
+    assert_eq!(done.pairs().len(), 200);
+    assert_eq!(server.max_in_flight(), 7, "not less, not more");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_limit_holds_under_a_higher_global_limit() {
+    let server = TestServer::start(slow_pages(60, "/h/", Duration::from_millis(30)));
+    let cfg = config()
+        .concurrency(nz(20))
+        .host_concurrency(nz(3))
+        .respect_robots(false)
+        .build()
+        .expect("config");
+    let done = crawl(cfg, (0..60).map(|i| server.url(&format!("/h/{i}")))).await;
+    assert_eq!(done.summary.pages, 60);
+    assert_eq!(server.max_in_flight(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_fetches_count_against_the_limit() {
+    // Three hosts, each with its robots.txt fetched while other hosts' pages are in
+    // flight; the limit spans them all.
+    let delay = Duration::from_millis(30);
+    let robots = Reply::delayed(
+        Duration::from_millis(100),
+        Reply::typed(Some("text/plain"), "User-agent: *\nDisallow: /private\n"),
+    );
+    let a = TestServer::start(slow_pages(40, "/a/", delay).route("/robots.txt", robots.clone()));
+    let b = TestServer::start_sharing_load(
+        "127.0.0.2",
+        slow_pages(40, "/b/", delay).route("/robots.txt", robots.clone()),
+        &a,
+    );
+    let c = TestServer::start_sharing_load(
+        "127.0.0.3",
+        slow_pages(40, "/c/", delay).route("/robots.txt", robots),
+        &a,
+    );
+    let cfg = config()
+        .concurrency(nz(5))
+        .host_concurrency(nz(5))
+        .build()
+        .expect("config");
+    let urls: Vec<url::Url> = (0..40)
+        .flat_map(|i| {
+            [
+                a.url(&format!("/a/{i}")),
+                b.url(&format!("/b/{i}")),
+                c.url(&format!("/c/{i}")),
+            ]
+        })
+        .collect();
+    let done = crawl(cfg, urls).await;
+    assert_eq!(done.summary.pages, 120, "{:?}", done.summary);
+    for server in [&a, &b, &c] {
+        assert_eq!(server.hits("/robots.txt"), 1, "robots.txt once per host");
+    }
+    let max = a.max_in_flight();
+    assert!(max <= 5, "{max} requests in flight with a limit of 5");
+    assert!(
+        max >= 2,
+        "{max}: the hosts should have been fetched in parallel"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_listed_url_is_fetched_once() {
+    let page = r#"<html><body><a href="/x">x</a></body></html>"#;
+    let server = TestServer::start(Routes::new().route("/page", Reply::html(page)));
+    let urls = [
+        server.url("/page"),
+        server.url("/page"),
+        server.url("/page#section"),
+        server.url("/page#"),
+    ];
+    let done = crawl(config().build().expect("config"), urls).await;
+    assert_eq!(server.hits("/page"), 1);
+    assert_eq!(done.summary.listed, 1);
+    assert_eq!(done.summary.duplicates, 3);
+    assert_eq!(
+        done.pairs(),
+        [(server.url_str("/page"), server.url_str("/x"))],
+        "written once"
+    );
+}
