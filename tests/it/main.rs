@@ -7,6 +7,7 @@ mod support;
 
 mod cancel;
 mod charset;
+mod cli;
 mod failures;
 mod limits;
 mod list;
