@@ -187,3 +187,54 @@ async fn a_body_ended_by_the_server_closing_is_read_whole() {
         done.summary
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_page_is_parsed_whole() {
+    // Over the size that is parsed off the async workers; links at both ends.
+    let mut page = String::from("<!DOCTYPE html><html><body><a href=\"/first\">first</a>");
+    while page.len() < 600 * 1024 {
+        page.push_str("<p>filler text without links, to make the page large.</p>\n");
+    }
+    page.push_str("<a href=\"/last\">last</a></body></html>");
+    let server = TestServer::start(Routes::new().route("/big", Reply::html(page)));
+    let done = crawl(config().build().expect("config"), [server.url("/big")]).await;
+    assert_eq!(
+        done.links_of(&server.url_str("/big")),
+        [server.url_str("/first"), server.url_str("/last")]
+    );
+}
+
+#[tokio::test]
+async fn depth_one_follows_same_host_links_once_and_no_further() {
+    let server = site();
+    let cfg = config().depth(1).build().expect("config");
+    let done = crawl(cfg, [server.url("/index.html")]).await;
+    // Depth 1: index's same-host links, each fetched once; other.invalid never.
+    for path in [
+        "/index.html",
+        "/a.html",
+        "/b.html",
+        "/c.html",
+        "/sub/d.html",
+        "/map.html",
+    ] {
+        assert_eq!(server.hits(path), 1, "{path}");
+    }
+    // Depth 2 links (from a.html and d.html) are written but not fetched.
+    for path in ["/up.html", "/sub/e.html", "/b.html?q=1&r=2"] {
+        assert_eq!(server.hits(path), 0, "{path}");
+    }
+    let sources: std::collections::BTreeSet<String> =
+        done.pages().iter().map(|p| p.source.to_string()).collect();
+    let expected: std::collections::BTreeSet<String> =
+        ["/index.html", "/a.html", "/b.html", "/sub/d.html"]
+            .iter()
+            .map(|p| server.url_str(p))
+            .collect();
+    assert_eq!(sources, expected);
+    assert_eq!(
+        done.failures(crawl::FailureKind::ClientError),
+        2,
+        "c.html and map.html"
+    );
+}

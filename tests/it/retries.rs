@@ -78,3 +78,38 @@ async fn retry_after_is_honoured() {
     // Not a timing assertion on speed: the retry must not come before the server said.
     assert!(started.elapsed() >= Duration::from_secs(1));
 }
+
+#[tokio::test]
+async fn a_long_retry_after_is_capped() {
+    let server = TestServer::start(Routes::new().route(
+        "/later",
+        Reply::Sequence(vec![
+            Reply::status(503, PAGE).header("Retry-After", "3600"),
+            Reply::html(PAGE),
+        ]),
+    ));
+    let cfg = retrying()
+        .max_retry_after(Duration::from_millis(200))
+        .build()
+        .expect("config");
+    // Under the hang guard: an uncapped hold of an hour fails the test.
+    let done = crawl(cfg, [server.url("/later")]).await;
+    assert_eq!(server.hits("/later"), 2);
+    assert_eq!(done.pairs().len(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_then_reported() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}/page");
+    let (logs, _guard) = capture_logs();
+    let cfg = retrying().respect_robots(false).build().expect("config");
+    let done = crawl(cfg, [url::Url::parse(&url).expect("url")]).await;
+    assert_eq!(done.failures(FailureKind::Connect), 1, "{:?}", done.summary);
+    assert_eq!(done.summary.retries, 2);
+    logs.one_warning(&[&url, "refused"]);
+}

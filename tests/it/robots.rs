@@ -110,3 +110,27 @@ async fn an_unreachable_robots_txt_disallows_the_host() {
     assert_eq!(done.summary.failed(), 1, "{:?}", done.summary);
     logs.one_warning(&[&server.url_str("/page"), "robots.txt"]);
 }
+
+#[tokio::test]
+async fn a_robots_txt_that_never_answers_fails_the_page_in_time() {
+    let server = TestServer::start(
+        Routes::new()
+            .route("/robots.txt", Reply::Silence)
+            .route("/page", Reply::html(PAGE)),
+    );
+    let (logs, _guard) = capture_logs();
+    let cfg = config()
+        .timeout(std::time::Duration::from_secs(1))
+        .build()
+        .expect("config");
+    let done = crawl(cfg, [server.url("/page")]).await;
+    assert_eq!(server.hits("/page"), 0);
+    assert_eq!(
+        done.failures(crawl::FailureKind::Timeout),
+        1,
+        "{:?}",
+        done.summary
+    );
+    logs.one_warning(&[&server.url_str("/page"), "robots.txt"]);
+    assert!(server.wait_conn_end("/robots.txt").client_closed);
+}
