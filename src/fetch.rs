@@ -210,6 +210,27 @@ pub fn content_type(response: &Response) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
+/// The `Content-Type` to decide by, or `None` when the header says nothing usable
+/// and the bytes must be sniffed (MIME Sniffing standard: an empty or unparsable
+/// value, `unknown/unknown`, `application/unknown`, `*/*`).
+pub fn declared_type(content_type: Option<&str>) -> Option<&str> {
+    let value = content_type?;
+    let essence = value.split(';').next().unwrap_or("").trim();
+    let (kind, subtype) = essence.split_once('/')?;
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    if !token(kind) || !token(subtype) {
+        return None;
+    }
+    let unknown = essence.eq_ignore_ascii_case("unknown/unknown")
+        || essence.eq_ignore_ascii_case("application/unknown")
+        || essence == "*/*";
+    (!unknown).then_some(value)
+}
+
 /// Whether a `Content-Type` names HTML: `text/html` or `application/xhtml+xml`.
 pub fn is_html_type(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
@@ -291,12 +312,9 @@ pub fn classify(err: &reqwest::Error) -> FetchError {
     let chain = ErrorChain::of(err);
     let (kind, detail) = if err.is_timeout() || chain.io_kind(io::ErrorKind::TimedOut) {
         (FailureKind::Timeout, "timed out".to_owned())
-    } else if err.is_decode() {
-        (
-            FailureKind::Decode,
-            format!("cannot decode the body: {}", chain.last()),
-        )
     } else if let Some(h) = chain.hyper() {
+        // Checked before `is_decode`: with decompression on, reqwest calls every body
+        // error a decode error, also a short body or a reset underneath.
         if h.is_parse() {
             (
                 FailureKind::Protocol,
@@ -310,6 +328,11 @@ pub fn classify(err: &reqwest::Error) -> FetchError {
         } else {
             chain.io_or(FailureKind::Reset, h)
         }
+    } else if err.is_decode() {
+        (
+            FailureKind::Decode,
+            format!("cannot decode the body: {}", chain.last()),
+        )
     } else if chain.contains("dns error") || chain.contains("failed to lookup address") {
         (
             FailureKind::Dns,
@@ -403,6 +426,27 @@ mod tests {
         assert!(!is_html_type("text/plain"));
         assert!(!is_html_type("application/pdf"));
         assert!(!is_html_type("text/htmlx"));
+    }
+
+    #[test]
+    fn unusable_content_types_are_sniffed() {
+        for v in [
+            "",
+            "html",
+            "unknown/unknown",
+            "Application/Unknown",
+            "*/*",
+            "text/",
+            "a b/c",
+        ] {
+            assert_eq!(declared_type(Some(v)), None, "{v:?}");
+        }
+        assert_eq!(declared_type(None), None);
+        assert_eq!(
+            declared_type(Some("text/plain; x=1")),
+            Some("text/plain; x=1")
+        );
+        assert_eq!(declared_type(Some("text/html")), Some("text/html"));
     }
 
     #[test]

@@ -207,7 +207,9 @@ async fn fetch_page<F>(
                     request.url
                 );
                 let content_type = fetch::content_type(&response).map(str::to_owned);
+                let declared = fetch::declared_type(content_type.as_deref()).is_some();
                 if let Some(t) = &content_type
+                    && declared
                     && html_only
                     && !fetch::is_html_type(t)
                 {
@@ -222,9 +224,9 @@ async fn fetch_page<F>(
                         Ok(Ok(body)) => body,
                     };
                 bump_bytes(shared, body.len());
-                if content_type.is_none() && html_only && !fetch::sniff_html(&body) {
+                if !declared && html_only && !fetch::sniff_html(&body) {
                     return Outcome::NotHtml(
-                        "no Content-Type, and the body does not look like HTML".into(),
+                        "no usable Content-Type, and the body does not look like HTML".into(),
                     );
                 }
                 return Outcome::Html {

@@ -305,7 +305,6 @@ fn help_mentions_every_option_and_the_exit_codes() {
 }
 
 #[test]
-#[ignore = "bug: README's options block lacks --resolve (d9874d9); regenerate it with .ci/readme-help.py"]
 fn readme_options_block_matches_help() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");

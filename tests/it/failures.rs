@@ -107,7 +107,6 @@ async fn a_short_body_fails_and_is_not_parsed() {
 /// The kind is what the summary shows; today a short body is reported as a body that
 /// "cannot be decoded" (see the ignore reason).
 #[tokio::test]
-#[ignore = "bug: a plain body cut short is classified Decode, not ShortBody (fetch.rs classify checks is_decode first)"]
 async fn a_short_body_is_counted_as_short_body() {
     let reply = Reply::ShortBody {
         declared: 10_000,
@@ -137,7 +136,6 @@ async fn a_reset_mid_body_fails_and_is_not_parsed() {
 }
 
 #[tokio::test]
-#[ignore = "bug: a connection reset mid-body is classified Decode, not Reset (fetch.rs classify checks is_decode first)"]
 async fn a_reset_mid_body_is_counted_as_reset() {
     let reply = Reply::ResetMidBody {
         declared: 10_000,
