@@ -32,7 +32,7 @@
 //! assert_eq!(links[0].tag, LinkTag::A);
 //! ```
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use scraper::{Html, Node};
 use url::Url;
@@ -293,7 +293,7 @@ fn resolve(base: &Url, hrefs: &[(&str, LinkTag)], opts: ExtractOptions) -> Vec<L
     // (or already rejected): skip it without parsing it again. Pages repeat their
     // navigation links a lot, and parsing is the cost here.
     let encoding = opts.query_encoding();
-    let mut seen_hrefs = HashSet::with_capacity(hrefs.len());
+    let mut seen_hrefs = HashSet::with_capacity_and_hasher(hrefs.len(), Default::default());
     let mut links: Vec<Link> = hrefs
         .iter()
         .filter(|&&(href, _)| seen_hrefs.insert(href) && !has_other_scheme(href))
@@ -313,7 +313,7 @@ fn resolve(base: &Url, hrefs: &[(&str, LinkTag)], opts: ExtractOptions) -> Vec<L
         .collect();
     // Different hrefs can give one URL: dedup on the serialization, borrowed.
     let keep: Vec<bool> = {
-        let mut seen = HashSet::with_capacity(links.len());
+        let mut seen = HashSet::with_capacity_and_hasher(links.len(), Default::default());
         links
             .iter()
             .map(|link| seen.insert(link.url.as_str()))

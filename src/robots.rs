@@ -119,7 +119,47 @@ pub struct RobotsCache {
     token: String,
     timeout: Duration,
     retry_after_failure: Duration,
-    entries: Mutex<HashMap<String, Arc<OnceCell<Arc<RobotsEntry>>>>>,
+    entries: Mutex<Entries>,
+}
+
+type Cell = Arc<OnceCell<Arc<RobotsEntry>>>;
+
+/// Origins kept at most; past that the oldest are forgotten (and fetched again if
+/// they come back), so a list of millions of hosts does not keep millions of rules.
+pub const MAX_CACHED_ORIGINS: usize = 16_384;
+
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, Cell>,
+    /// Origins in the order they were added, for forgetting the oldest.
+    order: std::collections::VecDeque<String>,
+}
+
+impl Entries {
+    fn cell(&mut self, key: &str) -> Cell {
+        if let Some(cell) = self.map.get(key) {
+            return cell.clone();
+        }
+        while self.map.len() >= MAX_CACHED_ORIGINS {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            self.map.remove(&oldest);
+        }
+        let cell = Cell::default();
+        self.map.insert(key.to_owned(), cell.clone());
+        self.order.push_back(key.to_owned());
+        cell
+    }
+
+    /// Replaces `stale` (if it is still the origin's cell) with an empty one.
+    fn reset(&mut self, key: &str, stale: &Cell) {
+        if let Some(cell) = self.map.get_mut(key)
+            && Arc::ptr_eq(cell, stale)
+        {
+            *cell = Cell::default();
+        }
+    }
 }
 
 impl RobotsCache {
@@ -139,10 +179,11 @@ impl RobotsCache {
     pub async fn get(&self, fetcher: &Fetcher, url: &Url) -> (Arc<RobotsEntry>, bool) {
         let key = url.origin().ascii_serialization();
         loop {
-            let cell = {
-                let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-                map.entry(key.clone()).or_default().clone()
-            };
+            let cell = self
+                .entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .cell(&key);
             let mut fetched = false;
             let entry = cell
                 .get_or_init(|| {
@@ -156,10 +197,10 @@ impl RobotsCache {
                 && *retry_at <= Instant::now()
             {
                 // Stale failure: replace the cell (once) and fetch again.
-                let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-                if map.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
-                    map.insert(key.clone(), Arc::default());
-                }
+                self.entries
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .reset(&key, &cell);
                 continue;
             }
             return (entry, fetched);
@@ -248,6 +289,25 @@ mod tests {
             .and_then(|b| b.join(path))
             .expect("url");
         entry.check(&url).expect("reachable")
+    }
+
+    #[test]
+    fn the_cache_forgets_the_oldest_origins() {
+        let mut entries = Entries::default();
+        let first = entries.cell("http://0.test");
+        for i in 1..=MAX_CACHED_ORIGINS {
+            entries.cell(&format!("http://{i}.test"));
+        }
+        assert_eq!(entries.map.len(), MAX_CACHED_ORIGINS);
+        assert!(!entries.map.contains_key("http://0.test"));
+        let again = entries.cell("http://0.test");
+        assert!(
+            !Arc::ptr_eq(&first, &again),
+            "a forgotten origin gets a new cell"
+        );
+        let last = format!("http://{MAX_CACHED_ORIGINS}.test");
+        let kept = entries.cell(&last);
+        assert!(Arc::ptr_eq(&kept, &entries.cell(&last)));
     }
 
     #[test]

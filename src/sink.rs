@@ -356,24 +356,41 @@ fn xml_escape(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// The single writer task: drains the channel into the sink, flushing whenever the
-/// channel is empty, and finishes the sink when every sender is gone.
+/// How long the writer waits for another page before it flushes what it holds.
+const FLUSH_IDLE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The single writer task: drains the channel into the sink, flushes when no page
+/// has come for [`FLUSH_IDLE`] (not after every page: a flush is a system call, and
+/// with a fast crawl the channel is empty between most pages), and finishes the sink
+/// when every sender is gone.
 pub(crate) async fn run_writer<S: Sink>(
     mut rx: mpsc::Receiver<PageLinks>,
     mut sink: S,
     stats: Arc<Stats>,
 ) -> Result<(), Error> {
     use std::sync::atomic::Ordering::Relaxed;
-    while let Some(page) = rx.recv().await {
+    let mut dirty = false;
+    loop {
+        let next = if dirty && rx.is_empty() {
+            match tokio::time::timeout(FLUSH_IDLE, rx.recv()).await {
+                Ok(next) => next,
+                Err(_idle) => {
+                    sink.flush().await?;
+                    dirty = false;
+                    continue;
+                }
+            }
+        } else {
+            rx.recv().await
+        };
+        let Some(page) = next else { break };
         sink.write_page(&page).await?;
+        dirty = true;
         stats.pages_written.fetch_add(1, Relaxed);
         stats
             .links_written
             .fetch_add(page.links.len() as u64, Relaxed);
         tracing::info!("Wrote results for source URL: {}", page.source);
-        if rx.is_empty() {
-            sink.flush().await?;
-        }
     }
     sink.finish().await
 }
