@@ -140,14 +140,18 @@ fi
 start_server() {
     stop_server
     log "starting benchsite --pages $1"
-    "$BENCHSITE" --pages "$1" --port 0 --urls "$TMP/urls.txt" >"$TMP/server.out" 2>"$TMP/server.err" &
+    # A fresh file: the shell may not have truncated an old one yet when we
+    # first look, and its `listening on` line names the previous port.
+    rm -f "$TMP/server.out"
+    "$BENCHSITE" --pages "$1" --port 0 --urls "$TMP/urls.txt" >"$TMP/server.out.new" 2>"$TMP/server.err" &
     SERVER_PID=$!
     local waited=0
-    until grep -q '^listening on ' "$TMP/server.out" 2>/dev/null; do
+    until grep -q '^listening on ' "$TMP/server.out.new" 2>/dev/null; do
         kill -0 "$SERVER_PID" 2>/dev/null || die "benchsite exited: $(cat "$TMP/server.err")"
         ((waited++ < 6000)) || die "benchsite not ready after 600 s"
         sleep 0.1
     done
+    mv "$TMP/server.out.new" "$TMP/server.out"
     ORIGIN=http://$(sed -n 's/^listening on //p' "$TMP/server.out")
     printf '%s/\n' "$ORIGIN" >"$TMP/root.txt"
     stats "$TMP/site"
@@ -307,13 +311,13 @@ MISMATCH=0
     repo_version=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
     echo "## crawl benchmark"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'); repository at $repo_version; median of $RUNS runs."
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'); benches/ at $repo_version; median of $RUNS runs."
     echo
     echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, Linux $(uname -r), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- network namespace: ${BENCH_NETNS_NOTE:-no}"
     echo "- site: $MAIN_PAGES pages ($(awk -v b="$MAIN_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB) served by benchsite (1 thread) on loopback; a crawl from / finds $MAIN_200 URLs answering 200 (pages, /, query variants) and $MAIN_404 answering 404"
     if [[ -n $CRAWL ]]; then
-        echo "- crawl: $CRAWL --concurrency $CONCURRENCY$(if ((HAS_HOST)); then echo " --host-concurrency $CONCURRENCY"; fi)"
+        echo "- crawl: $CRAWL ($("$CRAWL" --version 2>/dev/null | head -n1 || true)) --concurrency $CONCURRENCY$(if ((HAS_HOST)); then echo " --host-concurrency $CONCURRENCY"; fi)"
     fi
     for note in "${NOTES[@]}"; do echo "- note: $note"; done
     echo
