@@ -92,13 +92,17 @@ if [[ -z ${BENCH_MEASURE:-} ]]; then
     # but its own lo, so no link of the site (external.invalid, ...) can leave
     # the machine, whatever the crawler does with it.
     if ((NETNS)); then
-        if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
-            export BENCH_NETNS_NOTE="yes (own network namespace, loopback only)"
-            # shellcheck disable=SC2016 # expanded by the inner bash
-            exec unshare -n bash -c 'ip link set lo up && exec bash "$0" "$@"' \
-                "${BASH_SOURCE[0]}" "${ORIGINAL_ARGS[@]}"
-        fi
-        BENCH_NETNS_NOTE="no (unshare -n not permitted here)"
+        # Root can make a network namespace (-n); others may through a user
+        # namespace (-rn). Probe the whole step, bringing lo up included.
+        for flags in -n -rn; do
+            if unshare "$flags" ip link set lo up 2>/dev/null; then
+                export BENCH_NETNS_NOTE="yes (unshare $flags: own network namespace, loopback only)"
+                # shellcheck disable=SC2016 # expanded by the inner bash
+                exec unshare "$flags" bash -c 'ip link set lo up && exec bash "$0" "$@"' \
+                    "${BASH_SOURCE[0]}" "${ORIGINAL_ARGS[@]}"
+            fi
+        done
+        BENCH_NETNS_NOTE="no (unshare not permitted here)"
     fi
 fi
 CRAWL=${BENCH_CRAWL:-}
