@@ -188,18 +188,35 @@ async fn read_capped(
         return Err(too_large());
     }
     let cap_usize = usize::try_from(cap).unwrap_or(usize::MAX);
-    let mut body = BytesMut::with_capacity(declared.min(cap).min(1 << 20) as usize);
-    while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
-        if body.len() + chunk.len() > cap_usize {
-            if truncate {
-                body.extend_from_slice(&chunk[..cap_usize - body.len()]);
-                break;
+    // A body that arrives in one chunk is kept as it came, without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut body = BytesMut::new();
+    let mut len = 0usize;
+    while let Some(mut chunk) = response.chunk().await.map_err(|e| classify(&e))? {
+        let room = cap_usize - len;
+        let cut = chunk.len() > room;
+        if cut {
+            if !truncate {
+                return Err(too_large());
             }
-            return Err(too_large());
+            chunk.truncate(room);
         }
-        body.extend_from_slice(&chunk);
+        len += chunk.len();
+        match first.take() {
+            None if body.is_empty() => first = Some(chunk),
+            held => {
+                if let Some(held) = held {
+                    body.reserve(declared.min(cap).max(2 * len as u64).min(1 << 20) as usize);
+                    body.extend_from_slice(&held);
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+        if cut {
+            break;
+        }
     }
-    Ok(body.freeze())
+    Ok(first.unwrap_or_else(|| body.freeze()))
 }
 
 /// The `Content-Type` header, if present and readable.
