@@ -291,6 +291,17 @@ struct ConnState {
     /// Bytes read past the current request head.
     buf: Vec<u8>,
     body_bytes: u64,
+    /// The load this connection's current request counts in, while it counts.
+    load: Option<Arc<Load>>,
+}
+
+impl ConnState {
+    /// Stops counting the current request as in flight.
+    fn leave_load(&mut self) {
+        if let Some(load) = self.load.take() {
+            load.exit();
+        }
+    }
 }
 
 async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
@@ -300,6 +311,7 @@ async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
         stream,
         buf: Vec::new(),
         body_bytes: 0,
+        load: None,
     };
     let mut paths = Vec::new();
     let client_closed = loop {
@@ -326,8 +338,9 @@ async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
             )
         });
         obs.load.enter();
+        conn.load = Some(obs.load.clone());
         let end = respond(&mut conn, &reply, index).await;
-        obs.load.exit();
+        conn.leave_load();
         match end {
             End::KeepAlive if !request.close => {}
             End::KeepAlive | End::ServerClosed => break false,
@@ -637,6 +650,11 @@ async fn respond_inner(conn: &mut ConnState, reply: &Reply, index: u64) -> Resul
         }
         Reply::Delay(delay, reply) => {
             tokio::time::sleep(*delay).await;
+            // The request stops counting before the answer is written: once the
+            // client has the answer it may send its next request before this task
+            // runs again (the servers of a shared load are separate threads), and
+            // the count must never include a request the client is done with.
+            conn.leave_load();
             Ok(respond(conn, reply, index).await)
         }
     }
