@@ -16,11 +16,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::Cli;
 
-/// mimalloc: html5ever allocates many small objects per page; the system allocator
-/// spent a tenth of the crawl's time in malloc and free (see benches/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Exit codes, as documented in README.
 mod exit {
     pub const OK: u8 = 0;
