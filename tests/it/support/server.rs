@@ -272,8 +272,13 @@ impl TestServer {
         self.observed.requests.lock().expect("requests").clone()
     }
 
-    /// The most requests in flight at once (from request read to response end), across
-    /// every server sharing this one's load.
+    /// The most requests in flight at once, across every server sharing this one's load.
+    ///
+    /// A request is in flight from when its head is read until the first byte of its
+    /// answer is sent. In that window its client is surely still waiting for it, so the
+    /// count never overstates how many requests the client had open. (Counting to the
+    /// end of the response would: the client may have the whole body, and start another
+    /// request, before the server's thread gets to note the end.)
     pub fn max_in_flight(&self) -> u64 {
         self.observed.load.max.load(SeqCst)
     }
@@ -293,7 +298,7 @@ impl TestServer {
             .collect()
     }
 
-    /// Requests in flight now.
+    /// Requests in flight now (read and not yet answered).
     pub fn in_flight(&self) -> u64 {
         self.observed.load.now.load(SeqCst)
     }
@@ -366,6 +371,19 @@ struct ConnState {
     /// Bytes read past the current request head.
     buf: Vec<u8>,
     body_bytes: u64,
+    /// Set while a request is read and not yet answered: it counts as in flight.
+    waiting: Option<Arc<Observed>>,
+}
+
+impl ConnState {
+    /// The request starts being answered (or is dropped): it no longer counts as in
+    /// flight.
+    fn answering(&mut self) {
+        if let Some(obs) = self.waiting.take() {
+            obs.own.exit();
+            obs.load.exit();
+        }
+    }
 }
 
 async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
@@ -375,6 +393,7 @@ async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
         stream,
         buf: Vec::new(),
         body_bytes: 0,
+        waiting: None,
     };
     let mut paths = Vec::new();
     let client_closed = loop {
@@ -402,9 +421,9 @@ async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
         });
         obs.load.enter();
         obs.own.enter();
+        conn.waiting = Some(obs.clone());
         let end = respond(&mut conn, &reply, index).await;
-        obs.own.exit();
-        obs.load.exit();
+        conn.answering();
         match end {
             End::KeepAlive if !request.close => {}
             End::KeepAlive | End::ServerClosed => break false,
@@ -498,6 +517,7 @@ fn headers(pairs: &[(&str, String)]) -> Vec<(String, String)> {
 
 /// Writes `bytes`; a failure means the client went away.
 async fn send(conn: &mut ConnState, bytes: &[u8]) -> Result<(), End> {
+    conn.answering();
     conn.stream
         .write_all(bytes)
         .await
