@@ -11,6 +11,7 @@ mod cli;
 mod failures;
 mod limits;
 mod list;
+mod recursive;
 mod redirects;
 mod retries;
 mod robots;
