@@ -9,6 +9,7 @@ mod cancel;
 mod charset;
 mod cli;
 mod failures;
+mod graph;
 mod limits;
 mod list;
 mod recursive;
