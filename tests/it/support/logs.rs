@@ -1,12 +1,14 @@
-//! Captures the library's tracing events per test.
+//! Captures the library's tracing events, and when its spans open, per test.
 //!
 //! The subscriber is the thread's default, so it sees the events of every task only on
 //! a current-thread runtime: plain `#[tokio::test]`, which is what the tests use.
 
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
 use tracing::subscriber::DefaultGuard;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -22,13 +24,32 @@ pub struct Captured {
     pub message: String,
 }
 
-/// The events captured so far.
+/// One span as it opened: its name, its fields (`k=v`), and when.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The span's name.
+    pub name: &'static str,
+    /// Its fields at creation, as `k=v`.
+    pub fields: String,
+    /// When it was created.
+    pub at: Instant,
+}
+
+/// The events and span openings captured so far.
 #[derive(Debug, Clone, Default)]
 pub struct Logs {
     events: Arc<Mutex<Vec<Captured>>>,
+    spans: Arc<Mutex<Vec<Opened>>>,
 }
 
 impl Logs {
+    /// Spans named `name`, in the order they opened. The engine opens a `page` span
+    /// (`url=…`) as it dispatches each request: the moment politeness is about.
+    pub fn opened(&self, name: &str) -> Vec<Opened> {
+        let spans = self.spans.lock().expect("logs");
+        spans.iter().filter(|s| s.name == name).cloned().collect()
+    }
+
     /// Every event.
     pub fn all(&self) -> Vec<Captured> {
         self.events.lock().expect("logs").clone()
@@ -82,6 +103,17 @@ struct CaptureLayer {
 }
 
 impl<S: Subscriber> Layer<S> for CaptureLayer {
+    fn on_new_span(&self, attrs: &Attributes<'_>, _id: &Id, _ctx: Context<'_, S>) {
+        let at = Instant::now();
+        let mut visitor = Message::default();
+        attrs.record(&mut visitor);
+        self.logs.spans.lock().expect("logs").push(Opened {
+            name: attrs.metadata().name(),
+            fields: visitor.0,
+            at,
+        });
+    }
+
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let mut visitor = Message::default();
         event.record(&mut visitor);

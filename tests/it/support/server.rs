@@ -1,6 +1,6 @@
 //! An HTTP/1.1 server on raw tokio TCP, so it can misbehave at the byte level, and
-//! that records what it saw: hits per path, requests in flight, and how each
-//! connection ended.
+//! that records what it saw: hits per path, each request and when it arrived, requests
+//! in flight, and how each connection ended.
 //!
 //! Each server runs on its own thread with its own runtime, so a test may block (run
 //! the binary, sleep) or pause its own clock without starving the server.
@@ -24,10 +24,24 @@ use super::reply::{Reply, Response};
 /// Longest request head read before the connection is dropped.
 const MAX_HEAD: usize = 64 * 1024;
 
-/// Path (with query) → reply.
-#[derive(Debug, Clone, Default)]
+/// Answers a request for a generated path: the path (with query) → the reply.
+pub type Handler = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
+
+/// Path (with query) → reply; and path prefix → [`Handler`], for generated sites.
+#[derive(Clone, Default)]
 pub struct Routes {
     map: HashMap<String, Reply>,
+    dynamic: Vec<(String, Handler)>,
+}
+
+impl std::fmt::Debug for Routes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let prefixes: Vec<&str> = self.dynamic.iter().map(|(p, _)| p.as_str()).collect();
+        f.debug_struct("Routes")
+            .field("map", &self.map)
+            .field("dynamic", &prefixes)
+            .finish()
+    }
 }
 
 impl Routes {
@@ -40,6 +54,30 @@ impl Routes {
     pub fn route(mut self, path: impl Into<String>, reply: Reply) -> Self {
         self.map.insert(path.into(), reply);
         self
+    }
+
+    /// Answers every path starting with `prefix` (that has no exact route) by calling
+    /// `handler` with the path and query: generated sites, spider traps. The longest
+    /// matching prefix wins.
+    pub fn dynamic(
+        mut self,
+        prefix: impl Into<String>,
+        handler: impl Fn(&str) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        self.dynamic.push((prefix.into(), Arc::new(handler)));
+        self
+    }
+
+    /// The reply for a request target, if any route answers it.
+    fn reply_for(&self, path: &str) -> Option<Reply> {
+        if let Some(reply) = self.map.get(path) {
+            return Some(reply.clone());
+        }
+        self.dynamic
+            .iter()
+            .filter(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, handler)| handler(path))
     }
 
     /// Serves `fixtures/<file>` as `text/html` at `path`.
@@ -77,6 +115,8 @@ pub struct Seen {
     pub path: String,
     /// Headers, names lowercased.
     pub headers: Vec<(String, String)>,
+    /// When the request head had been read.
+    pub at: Instant,
 }
 
 impl Seen {
@@ -112,7 +152,10 @@ struct Observed {
     hits: Mutex<HashMap<String, u64>>,
     requests: Mutex<Vec<Seen>>,
     conns: Mutex<Vec<Conn>>,
+    /// This server's load, and every server's that shares it.
     load: Arc<Load>,
+    /// This server's load alone.
+    own: Load,
 }
 
 /// A running test server; it stops when dropped.
@@ -142,10 +185,20 @@ impl TestServer {
         Self::start_with(ip, routes, other.observed.load.clone())
     }
 
+    /// Serves on `ip`, on a free port, the routes `build` makes from the server's base
+    /// URL (`http://<addr>`): for pages that must name their own absolute URLs, such as
+    /// sitemaps.
+    pub fn start_with_base(ip: &str, build: impl FnOnce(&str) -> Routes) -> TestServer {
+        let listener = bind(ip);
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        Self::serve_on(listener, build(&base), Arc::default())
+    }
+
     fn start_with(ip: &str, routes: Routes, load: Arc<Load>) -> TestServer {
-        let listener =
-            std::net::TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}:0: {e}"));
-        listener.set_nonblocking(true).expect("nonblocking");
+        Self::serve_on(bind(ip), routes, load)
+    }
+
+    fn serve_on(listener: std::net::TcpListener, routes: Routes, load: Arc<Load>) -> TestServer {
         let addr = listener.local_addr().expect("local addr");
         let observed = Arc::new(Observed {
             load,
@@ -219,13 +272,33 @@ impl TestServer {
         self.observed.requests.lock().expect("requests").clone()
     }
 
-    /// The most requests in flight at once (from request read to response end), across
-    /// every server sharing this one's load.
+    /// The most requests in flight at once, across every server sharing this one's load.
+    ///
+    /// A request is in flight from when its head is read until the first byte of its
+    /// answer is sent. In that window its client is surely still waiting for it, so the
+    /// count never overstates how many requests the client had open. (Counting to the
+    /// end of the response would: the client may have the whole body, and start another
+    /// request, before the server's thread gets to note the end.)
     pub fn max_in_flight(&self) -> u64 {
         self.observed.load.max.load(SeqCst)
     }
 
-    /// Requests in flight now.
+    /// The most requests in flight at once on this server alone (one host), even when
+    /// it shares its load with others.
+    pub fn own_max_in_flight(&self) -> u64 {
+        self.observed.own.max.load(SeqCst)
+    }
+
+    /// Arrival times of the requests for `path` (with query), in order.
+    pub fn arrivals(&self, path: &str) -> Vec<Instant> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.at)
+            .collect()
+    }
+
+    /// Requests in flight now (read and not yet answered).
     pub fn in_flight(&self) -> u64 {
         self.observed.load.now.load(SeqCst)
     }
@@ -270,6 +343,13 @@ impl Drop for TestServer {
     }
 }
 
+fn bind(ip: &str) -> std::net::TcpListener {
+    let listener =
+        std::net::TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}:0: {e}"));
+    listener.set_nonblocking(true).expect("nonblocking");
+    listener
+}
+
 /// A parsed request head.
 struct Request {
     path: String,
@@ -291,15 +371,17 @@ struct ConnState {
     /// Bytes read past the current request head.
     buf: Vec<u8>,
     body_bytes: u64,
-    /// The load this connection's current request counts in, while it counts.
-    load: Option<Arc<Load>>,
+    /// Set while a request is read and not yet answered: it counts as in flight.
+    waiting: Option<Arc<Observed>>,
 }
 
 impl ConnState {
-    /// Stops counting the current request as in flight.
-    fn leave_load(&mut self) {
-        if let Some(load) = self.load.take() {
-            load.exit();
+    /// The request starts being answered (or is dropped): it no longer counts as in
+    /// flight.
+    fn answering(&mut self) {
+        if let Some(obs) = self.waiting.take() {
+            obs.own.exit();
+            obs.load.exit();
         }
     }
 }
@@ -311,7 +393,7 @@ async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
         stream,
         buf: Vec::new(),
         body_bytes: 0,
-        load: None,
+        waiting: None,
     };
     let mut paths = Vec::new();
     let client_closed = loop {
@@ -328,7 +410,7 @@ async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
             *n += 1;
             *n - 1
         };
-        let reply = routes.map.get(&request.path).cloned().unwrap_or_else(|| {
+        let reply = routes.reply_for(&request.path).unwrap_or_else(|| {
             Reply::status(
                 404,
                 format!(
@@ -338,9 +420,10 @@ async fn serve(stream: TcpStream, routes: Arc<Routes>, obs: Arc<Observed>) {
             )
         });
         obs.load.enter();
-        conn.load = Some(obs.load.clone());
+        obs.own.enter();
+        conn.waiting = Some(obs.clone());
         let end = respond(&mut conn, &reply, index).await;
-        conn.leave_load();
+        conn.answering();
         match end {
             End::KeepAlive if !request.close => {}
             End::KeepAlive | End::ServerClosed => break false,
@@ -371,6 +454,7 @@ async fn read_head(conn: &mut ConnState, obs: &Observed) -> io::Result<Option<Re
         }
         conn.buf.extend_from_slice(&chunk[..n]);
     };
+    let at = Instant::now();
     let head = String::from_utf8_lossy(&conn.buf[..end]).into_owned();
     conn.buf.drain(..end + 4);
     let mut lines = head.split("\r\n");
@@ -402,6 +486,7 @@ async fn read_head(conn: &mut ConnState, obs: &Observed) -> io::Result<Option<Re
     obs.requests.lock().expect("requests").push(Seen {
         path: path.clone(),
         headers,
+        at,
     });
     Ok(Some(Request { path, close }))
 }
@@ -432,6 +517,7 @@ fn headers(pairs: &[(&str, String)]) -> Vec<(String, String)> {
 
 /// Writes `bytes`; a failure means the client went away.
 async fn send(conn: &mut ConnState, bytes: &[u8]) -> Result<(), End> {
+    conn.answering();
     conn.stream
         .write_all(bytes)
         .await
@@ -650,11 +736,6 @@ async fn respond_inner(conn: &mut ConnState, reply: &Reply, index: u64) -> Resul
         }
         Reply::Delay(delay, reply) => {
             tokio::time::sleep(*delay).await;
-            // The request stops counting before the answer is written: once the
-            // client has the answer it may send its next request before this task
-            // runs again (the servers of a shared load are separate threads), and
-            // the count must never include a request the client is done with.
-            conn.leave_load();
             Ok(respond(conn, reply, index).await)
         }
     }
