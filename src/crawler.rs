@@ -16,7 +16,7 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, error, warn};
+use tracing::{Instrument, debug, error, warn};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -68,6 +68,50 @@ pub(crate) struct Shared<F> {
     pub sitemap_origins: Mutex<HashSet<String>>,
     /// The first error that stopped the crawl from inside a worker.
     pub fatal: Mutex<Option<Error>>,
+}
+
+/// What [`Shared::push`] did with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Queued,
+    Seen,
+    OverBudget,
+}
+
+impl<F: Frontier> Shared<F> {
+    /// Queues a request within the per-host page budget (`max_pages_per_host`): the
+    /// slot is taken before the push and given back if the URL was seen before, so
+    /// pushes racing for the last slots cannot overshoot it.
+    pub async fn push(&self, request: Request) -> Result<Pushed, Error> {
+        let budget = match (self.config.max_pages_per_host, request.kind) {
+            (Some(budget), Kind::Page) => budget,
+            _ => {
+                let queued = self.frontier.push(request).await?;
+                return Ok(if queued { Pushed::Queued } else { Pushed::Seen });
+            }
+        };
+        let host = request.host().to_owned();
+        {
+            let mut pages = self.host_pages.lock().unwrap_or_else(|e| e.into_inner());
+            let taken = pages.entry(host.clone()).or_insert(0);
+            if *taken >= budget {
+                return Ok(Pushed::OverBudget);
+            }
+            *taken += 1;
+        }
+        let queued = self.frontier.push(request).await;
+        if !matches!(queued, Ok(true)) {
+            let mut pages = self.host_pages.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(taken) = pages.get_mut(&host) {
+                *taken = taken.saturating_sub(1);
+            }
+        }
+        Ok(if queued? {
+            Pushed::Queued
+        } else {
+            Pushed::Seen
+        })
+    }
 }
 
 impl<F> Shared<F> {
@@ -318,10 +362,10 @@ async fn add_seed<F: Frontier>(
             }
             let mut request = Request::seed(url);
             request.url.set_fragment(None);
-            if shared.frontier.push(request).await? {
-                bump(&shared.stats.listed);
-            } else {
-                bump(&shared.stats.duplicates);
+            match shared.push(request).await? {
+                Pushed::Queued => bump(&shared.stats.listed),
+                Pushed::Seen => bump(&shared.stats.duplicates),
+                Pushed::OverBudget => debug!("skipping a listed URL: over --max-pages-per-host"),
             }
         }
     }

@@ -31,6 +31,8 @@ enum Outcome {
     },
     NotHtml(String),
     Denied(Url),
+    /// A redirect to a URL the crawl has already seen.
+    Duplicate(Url),
     Failed(FetchError),
 }
 
@@ -88,6 +90,13 @@ pub(crate) async fn process<F: Frontier>(shared: &Shared<F>, request: Request) {
                 );
             }
         }
+        Some(Outcome::Duplicate(target)) => {
+            bump(&shared.stats.duplicates);
+            debug!(
+                "{}: redirects to {target}, which the crawl has seen",
+                done.request.url
+            );
+        }
         Some(Outcome::Failed(error)) => handle_failure(shared, &mut done, error),
     }
     if let Err(e) = shared.frontier.complete(done).await {
@@ -141,17 +150,20 @@ fn jittered(base: Duration, url: &Url, attempt: u32) -> Duration {
 
 /// Fetches `request`, following redirects. With `html_only`, a response that is not
 /// HTML is not read (sitemaps take any type).
-async fn fetch_page<F>(
+async fn fetch_page<F: Frontier>(
     shared: &Shared<F>,
     request: &Request,
     html_only: bool,
     crawl_delay: &mut Option<Duration>,
 ) -> Outcome {
     let config = &shared.config;
-    let deadline = Instant::now() + config.timeout;
+    let mut deadline = Instant::now() + config.timeout;
     let mut url = request.url.clone();
     let mut chain: Vec<u128> = Vec::new();
+    // The host and start of the previous hop, for spacing hops to the same host.
+    let mut previous: Option<(String, Instant)> = None;
     loop {
+        let mut gap = config.host_delay;
         if config.block_private && guard::is_blocked_literal(&url) {
             let host = url.host_str().unwrap_or_default();
             return Outcome::Failed(FetchError::new(
@@ -164,12 +176,28 @@ async fn fetch_page<F>(
             if chain.is_empty() {
                 *crawl_delay = entry.crawl_delay;
             }
+            gap = gap.max(entry.crawl_delay.unwrap_or_default());
             match entry.check(&url) {
                 Ok(true) => {}
                 Ok(false) => return Outcome::Denied(url),
                 Err(e) => return Outcome::Failed(e.clone()),
             }
         }
+        // A redirect to the same host waits out the host's gap like any request; the
+        // wait does not count against the page's deadline.
+        let host = url.host_str().unwrap_or_default();
+        if let Some((previous_host, started)) = &previous
+            && previous_host == host
+            && !gap.is_zero()
+        {
+            let at = *started + gap;
+            let now = Instant::now();
+            if at > now {
+                deadline += at - now;
+                tokio::time::sleep_until(at).await;
+            }
+        }
+        previous = Some((host.to_owned(), Instant::now()));
         let hop = match timeout_at(deadline, shared.fetcher.hop(&url)).await {
             Err(_) => return Outcome::Failed(timed_out(config.timeout)),
             Ok(Err(e)) => return Outcome::Failed(e),
@@ -196,6 +224,17 @@ async fn fetch_page<F>(
                         FailureKind::RedirectLoop,
                         format!("redirect loop back to {next}"),
                     ));
+                }
+                // A recursive crawl fetches each URL once, redirect targets included.
+                if config.is_recursive() {
+                    match shared.frontier.mark_seen(&next).await {
+                        Ok(true) => {}
+                        Ok(false) => return Outcome::Duplicate(next),
+                        Err(e) => {
+                            shared.fail(e);
+                            return Outcome::Duplicate(next);
+                        }
+                    }
                 }
                 debug!("redirected to {next}");
                 url = next;
@@ -281,17 +320,11 @@ async fn handle_html<F: Frontier>(
         parse()
     };
     info!("Found {} links for {}", links.len(), request.url);
-    if config.is_recursive() {
-        if final_url != request.url
-            && let Err(e) = shared.frontier.mark_seen(&final_url).await
-        {
-            shared.fail(e);
-        }
-        if request.depth < config.depth
-            && let Err(e) = enqueue_links(shared, request, &links).await
-        {
-            shared.fail(e);
-        }
+    if config.is_recursive()
+        && request.depth < config.depth
+        && let Err(e) = enqueue_links(shared, request, &links).await
+    {
+        shared.fail(e);
     }
     let page = PageLinks {
         source: request.url.clone(),
@@ -324,7 +357,8 @@ async fn enqueue_links<F: Frontier>(
 }
 
 /// Queues `request` if the crawl follows it: in scope, short enough, matching the
-/// include/exclude patterns, within the per-host budget, not seen before.
+/// include/exclude patterns; [`Shared::push`] applies the per-host budget and the
+/// seen-set.
 async fn follow<F: Frontier>(shared: &Shared<F>, mut request: Request) -> Result<(), crate::Error> {
     let config = &shared.config;
     let url = &mut request.url;
@@ -336,24 +370,7 @@ async fn follow<F: Frontier>(shared: &Shared<F>, mut request: Request) -> Result
     {
         return Ok(());
     }
-    let Some(budget) = config.max_pages_per_host else {
-        shared.frontier.push(request).await?;
-        return Ok(());
-    };
-    let host = url.host_str().unwrap_or_default().to_owned();
-    let count =
-        |pages: &std::collections::HashMap<String, u64>| pages.get(&host).copied().unwrap_or(0);
-    if count(&shared.host_pages.lock().unwrap_or_else(|e| e.into_inner())) >= budget {
-        return Ok(());
-    }
-    if shared.frontier.push(request).await? {
-        *shared
-            .host_pages
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(host)
-            .or_insert(0) += 1;
-    }
+    shared.push(request).await?;
     Ok(())
 }
 

@@ -260,7 +260,9 @@ impl Inner {
         }
         while let Some(Reverse((at, _, _))) = self.ready.peek() {
             if *at > now {
-                return Pop::NotYet(Some(*at - now));
+                // A retry may fall due before the first host is ready.
+                let next = self.delayed.peek().map_or(*at, |d| d.0.at.min(*at));
+                return Pop::NotYet(Some(next - now));
             }
             let Some(Reverse((_, _, key))) = self.ready.pop() else {
                 break;
@@ -444,6 +446,26 @@ mod tests {
         }
         tokio::time::advance(Duration::from_millis(4900)).await;
         assert_eq!(ready(f.pop_now()).url.as_str(), "http://a/2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_due_first_is_not_kept_waiting_behind_a_held_host() {
+        let f = MemoryFrontier::new(policy(8, 0, false));
+        f.push_now(req("http://a/1"));
+        f.push_now(req("http://a/2"));
+        f.push_now(req("http://b/1"));
+        let a1 = ready(f.pop_now());
+        let b1 = ready(f.pop_now());
+        let mut held = Done::finished(a1);
+        held.hold_host = Some(Duration::from_secs(60));
+        f.complete_now(held);
+        let mut retry = Done::finished(b1);
+        retry.retry_in = Some(Duration::from_millis(10));
+        f.complete_now(retry);
+        match f.pop_now() {
+            Pop::NotYet(Some(d)) => assert_eq!(d, Duration::from_millis(10)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -266,7 +266,6 @@ async fn host_delay_spaces_the_requests_to_a_host() {
 }
 
 #[tokio::test]
-#[ignore = "bug: a redirect hop to the same host is requested at once, inside Crawl-delay (worker.rs fetch_page follows hops within one dispatch)"]
 async fn crawl_delay_spaces_the_hops_of_a_redirect() {
     // Crawl-delay asks for a gap between any two requests; a redirect hop is one.
     let server = TestServer::start(
@@ -401,7 +400,6 @@ async fn a_held_host_does_not_hold_back_another_host() {
 }
 
 #[tokio::test]
-#[ignore = "bug: a due retry waits for a held host's slot (MemoryFrontier::pop ignores the delayed heap when the ready heap's top is in the future)"]
 async fn a_held_host_does_not_hold_back_a_retry_on_another_host() {
     let a = held_host();
     let cancel = CancellationToken::new();
@@ -490,7 +488,6 @@ async fn max_pages_per_host_holds_for_hosts_reached_through_links() {
 }
 
 #[tokio::test]
-#[ignore = "bug: listed (seed) pages are not counted against max_pages_per_host (worker.rs follow() counts pushes of followed links only)"]
 async fn max_pages_per_host_counts_the_listed_page() {
     let pages: Vec<String> = (0..10).map(|i| format!("/p/{i}")).collect();
     let server = TestServer::start(
@@ -536,7 +533,6 @@ impl Frontier for SlowPush {
 }
 
 #[tokio::test]
-#[ignore = "bug: max_pages_per_host is check-then-act across the frontier's push().await (worker.rs follow()), so concurrent pages overshoot it"]
 async fn max_pages_per_host_holds_when_pages_enqueue_concurrently() {
     // Ten listed pages on a, fetched together, each link to ten pages of their own on
     // b; b may give 5 pages in all.
@@ -617,7 +613,6 @@ async fn a_redirect_target_is_not_fetched_again_when_linked_later() {
 }
 
 #[tokio::test]
-#[ignore = "bug: a redirect hop to a URL already queued or fetched is followed anyway (worker.rs fetch_page never checks the seen-set for hop targets)"]
 async fn a_redirect_target_that_is_also_linked_is_requested_once() {
     // / links to both /old (301 → /new) and /new: whichever goes first, /new is
     // requested once in all.
