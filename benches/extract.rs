@@ -1,0 +1,56 @@
+//! The parser's ceiling: how fast one core turns a typical page (a benchsite page of
+//! 22 KB and 81 links, in `fixtures/bench/page.html`) into links, and how that time
+//! splits between html5ever's parse (through scraper) and everything else.
+//!
+//! Run: `cargo bench --bench extract`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use crawl::extract::{ExtractOptions, extract_links, links_in_document};
+use url::Url;
+
+fn per_page(rounds: u32, mut f: impl FnMut()) -> Duration {
+    for _ in 0..rounds / 10 {
+        f();
+    }
+    let start = Instant::now();
+    for _ in 0..rounds {
+        f();
+    }
+    start.elapsed() / rounds
+}
+
+fn main() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/bench/page.html");
+    let body = std::fs::read(path).expect("fixtures/bench/page.html");
+    let url = Url::parse("http://127.0.0.1:18080/d0/p4.html").expect("valid");
+    let rounds = 2000;
+
+    let decode = per_page(rounds, || {
+        black_box(crawl::charset::decode(black_box(&body), Some("text/html; charset=utf-8")));
+    });
+    let text = crawl::charset::decode(&body, Some("text/html; charset=utf-8"));
+    let parse = per_page(rounds, || {
+        black_box(scraper::Html::parse_document(black_box(&text)));
+    });
+    let doc = scraper::Html::parse_document(&text);
+    let links = per_page(rounds, || {
+        black_box(links_in_document(&url, black_box(&doc), ExtractOptions::default()));
+    });
+    let all = per_page(rounds, || {
+        let text = crawl::charset::decode(black_box(&body), Some("text/html; charset=utf-8"));
+        black_box(extract_links(&url, &text, ExtractOptions::default()));
+    });
+    let n = extract_links(&url, &text, ExtractOptions::default()).len();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!("extract: one core, a {} KB page with {n} distinct links", body.len() / 1000);
+    println!("  decode (charset)        {:>7.1} µs", us(decode));
+    println!("  parse (scraper)         {:>7.1} µs", us(parse));
+    println!("  links (walk + resolve)  {:>7.1} µs", us(links));
+    println!(
+        "  all together            {:>7.1} µs  = {:.0} pages/s per core",
+        us(all),
+        1.0 / all.as_secs_f64()
+    );
+}
