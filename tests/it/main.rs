@@ -15,4 +15,5 @@ mod list;
 mod redirects;
 mod retries;
 mod robots;
+mod security;
 mod status;
