@@ -9,6 +9,7 @@ mod cancel;
 mod charset;
 mod cli;
 mod failures;
+mod faults;
 mod hostile;
 mod limits;
 mod list;
