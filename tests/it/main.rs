@@ -13,6 +13,7 @@ mod faults;
 mod hostile;
 mod limits;
 mod list;
+mod props;
 mod redirects;
 mod retries;
 mod robots;
