@@ -170,10 +170,15 @@ async fn headers_then_silence() {
 async fn one_body_byte_per_second_forever() {
     // No read ever waits a whole second, so only a deadline on the whole page ends
     // this: the kind is Timeout, not a read error, and no partial page is parsed.
-    let case = Case::one(Reply::trickle(Duration::from_secs(1))).await;
+    // A 3 s deadline lets a few bytes arrive first.
+    let reply = Reply::trickle(Duration::from_secs(1));
+    let case = Case::one_with(reply, |c| c.timeout(Duration::from_secs(3))).await;
     case.failed("/p", FailureKind::Timeout, &[], 1);
     // The server only ever stops because the client left.
-    case.closed_by_client("one byte per second", "/p");
+    let conn = case.closed_by_client("one byte per second", "/p");
+    // A lower bound: bytes were flowing when the deadline struck (the first is due
+    // 1 s in, 2 s before it).
+    assert!(conn.body_bytes >= 1, "{conn:?}");
 }
 
 #[tokio::test]
