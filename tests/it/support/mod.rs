@@ -119,3 +119,6 @@ pub async fn crawl_until(
     let summary = guard(run).await.expect("the crawl returned an error");
     Crawled { summary, sink }
 }
+
+/// Scripted, paced responses (added for the hostile catalogue).
+pub mod script;
