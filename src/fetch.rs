@@ -327,7 +327,9 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 /// Sorts a transport error into a [`FailureKind`] with a short description.
 pub fn classify(err: &reqwest::Error) -> FetchError {
     let chain = ErrorChain::of(err);
-    let (kind, detail) = if err.is_timeout() || chain.io_kind(io::ErrorKind::TimedOut) {
+    let (kind, detail) = if let Some(blocked) = chain.find::<crate::guard::BlockedAddress>() {
+        (FailureKind::Blocked, format!("{blocked} (--block-private)"))
+    } else if err.is_timeout() || chain.io_kind(io::ErrorKind::TimedOut) {
         (FailureKind::Timeout, "timed out".to_owned())
     } else if let Some(h) = chain.hyper() {
         // Checked before `is_decode`: with decompression on, reqwest calls every body
@@ -355,8 +357,6 @@ pub fn classify(err: &reqwest::Error) -> FetchError {
             FailureKind::Dns,
             format!("cannot resolve the host: {}", chain.last()),
         )
-    } else if chain.contains("blocked address") {
-        (FailureKind::Blocked, chain.last())
     } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
     {
         (FailureKind::Tls, format!("TLS failed: {}", chain.last()))
@@ -383,10 +383,12 @@ impl<'a> ErrorChain<'a> {
         ErrorChain { errors }
     }
 
+    fn find<E: StdError + 'static>(&self) -> Option<&'a E> {
+        self.errors.iter().find_map(|e| e.downcast_ref::<E>())
+    }
+
     fn hyper(&self) -> Option<&'a hyper::Error> {
-        self.errors
-            .iter()
-            .find_map(|e| e.downcast_ref::<hyper::Error>())
+        self.find::<hyper::Error>()
     }
 
     fn io(&self) -> Option<&'a io::Error> {

@@ -59,6 +59,15 @@ pub fn is_blocked_literal(url: &Url) -> bool {
     }
 }
 
+/// The resolver's refusal: the name resolves only to addresses `--block-private`
+/// refuses. [`crate::fetch::classify`] finds it in the error chain by type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("blocked address: {host} resolves only to non-public addresses")]
+pub struct BlockedAddress {
+    /// The name that was resolved.
+    pub host: String,
+}
+
 /// A resolver that drops non-public addresses and fails when none is left.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PublicOnlyResolver;
@@ -71,8 +80,7 @@ impl Resolve for PublicOnlyResolver {
             let public: Vec<SocketAddr> =
                 all.iter().copied().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() && !all.is_empty() {
-                let msg = format!("blocked address: {host} resolves only to non-public addresses");
-                return Err(msg.into());
+                return Err(Box::new(BlockedAddress { host }) as Box<_>);
             }
             let addrs: Addrs = Box::new(public.into_iter());
             Ok(addrs)

@@ -243,11 +243,9 @@ async fn block_private_refuses_a_name_that_resolves_to_loopback() {
     refused(&server, &[format!("http://localhost:{port}/p")]).await;
 }
 
-/// The refusal above happens, but it is counted as a DNS failure: the summary says
-/// `dns: 1`, not `blocked address: 1`.
+/// The refusal above is counted as a blocked address, not as a DNS failure (the
+/// resolver's refusal passes through hyper-util's "dns error" wrapper).
 #[tokio::test]
-#[ignore = "bug: a name refused by --block-private is counted as FailureKind::Dns \
-            (src/fetch.rs:336 tests \"dns error\" before \"blocked address\")"]
 async fn block_private_counts_a_name_that_resolves_to_loopback_as_blocked() {
     let server = TestServer::start(Routes::new().route("/p", Reply::html("<a href=/x>x</a>")));
     let port = server.addr().port();
