@@ -28,7 +28,10 @@ fn main() {
     let rounds = 2000;
 
     let decode = per_page(rounds, || {
-        black_box(crawl::charset::decode(black_box(&body), Some("text/html; charset=utf-8")));
+        black_box(crawl::charset::decode(
+            black_box(&body),
+            Some("text/html; charset=utf-8"),
+        ));
     });
     let text = crawl::charset::decode(&body, Some("text/html; charset=utf-8"));
     let parse = per_page(rounds, || {
@@ -36,7 +39,11 @@ fn main() {
     });
     let doc = scraper::Html::parse_document(&text);
     let links = per_page(rounds, || {
-        black_box(links_in_document(&url, black_box(&doc), ExtractOptions::default()));
+        black_box(links_in_document(
+            &url,
+            black_box(&doc),
+            ExtractOptions::default(),
+        ));
     });
     let all = per_page(rounds, || {
         let text = crawl::charset::decode(black_box(&body), Some("text/html; charset=utf-8"));
@@ -44,7 +51,10 @@ fn main() {
     });
     let n = extract_links(&url, &text, ExtractOptions::default()).len();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    println!("extract: one core, a {} KB page with {n} distinct links", body.len() / 1000);
+    println!(
+        "extract: one core, a {} KB page with {n} distinct links",
+        body.len() / 1000
+    );
     println!("  decode (charset)        {:>7.1} µs", us(decode));
     println!("  parse (scraper)         {:>7.1} µs", us(parse));
     println!("  links (walk + resolve)  {:>7.1} µs", us(links));
