@@ -16,6 +16,33 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::Cli;
 
+/// mimalloc: html5ever allocates and frees many small objects per page, and glibc's
+/// malloc took a tenth of the crawl's time; with mimalloc the crawl is about a fifth
+/// faster (benches/README.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Tells mimalloc not to commit whole arenas up front: same speed, a third of the
+/// peak RSS on a crawl (about 25 MB instead of 60-75 MB). It must run before the first
+/// allocation, when mimalloc reserves its first arena, so it is a constructor run by
+/// the dynamic loader (`.init_array`), before the Rust runtime starts.
+#[cfg(all(feature = "mimalloc", target_os = "linux"))]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
+
+#[cfg(all(feature = "mimalloc", target_os = "linux"))]
+extern "C" fn tune_allocator() {
+    /// `mi_option_arena_eager_commit` in mimalloc 3's `mi_option_e`; libmimalloc-sys
+    /// does not name it.
+    const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+    // SAFETY: mi_option_set only stores an integer in mimalloc's option table (it
+    // allocates nothing); any value is valid for this option, 0 meaning "commit
+    // arena memory as it is used".
+    unsafe { libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0) };
+}
+
 /// Exit codes, as documented in README.
 mod exit {
     pub const OK: u8 = 0;
