@@ -8,14 +8,12 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::net::TcpStream;
 
-use super::server::Conn;
+use super::server::{Conn, Running};
 
 /// One step of a script.
 #[derive(Debug, Clone)]
@@ -81,53 +79,27 @@ pub struct ScriptServer {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
     conns: Arc<Mutex<Vec<Conn>>>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _running: Running,
 }
 
 impl ScriptServer {
     /// Plays `script` to every request on 127.0.0.1, on a free port. After the script
     /// the connection stays open until the client closes it.
     pub fn start(script: Script) -> ScriptServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
+        let listener = super::server::bind("127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let hits = Arc::new(AtomicU64::new(0));
         let conns = Arc::new(Mutex::new(Vec::new()));
-        let (stop, stopped) = oneshot::channel();
         let script = Arc::new(script);
         let (h, c) = (hits.clone(), conns.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("script-server-{addr}"))
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("server runtime");
-                runtime.block_on(async move {
-                    let listener = TcpListener::from_std(listener).expect("listener");
-                    let accept = async {
-                        loop {
-                            let Ok((stream, _)) = listener.accept().await else {
-                                continue;
-                            };
-                            tokio::spawn(play(stream, script.clone(), h.clone(), c.clone()));
-                        }
-                    };
-                    tokio::select! {
-                        _ = stopped => {}
-                        () = accept => {}
-                    }
-                });
-                runtime.shutdown_background();
-            })
-            .expect("spawn server thread");
+        let running = Running::spawn(listener, "script-server", move |stream| {
+            play(stream, script.clone(), h.clone(), c.clone())
+        });
         ScriptServer {
             addr,
             hits,
             conns,
-            stop: Some(stop),
-            thread: Some(thread),
+            _running: running,
         }
     }
 
@@ -159,17 +131,6 @@ impl ScriptServer {
             }
             assert!(Instant::now() < deadline, "no connection ended within 10 s");
             std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for ScriptServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }

@@ -163,8 +163,7 @@ struct Observed {
 pub struct TestServer {
     addr: SocketAddr,
     observed: Arc<Observed>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _running: Running,
 }
 
 impl TestServer {
@@ -204,40 +203,15 @@ impl TestServer {
             load,
             ..Observed::default()
         });
-        let (stop, stopped) = oneshot::channel();
         let routes = Arc::new(routes);
         let obs = observed.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("test-server-{addr}"))
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("server runtime");
-                runtime.block_on(async move {
-                    let listener = TcpListener::from_std(listener).expect("listener");
-                    let accept = async {
-                        loop {
-                            let Ok((stream, _)) = listener.accept().await else {
-                                continue;
-                            };
-                            tokio::spawn(serve(stream, routes.clone(), obs.clone()));
-                        }
-                    };
-                    tokio::select! {
-                        _ = stopped => {}
-                        () = accept => {}
-                    }
-                });
-                // Dropping the runtime drops every connection task (and closes them).
-                runtime.shutdown_background();
-            })
-            .expect("spawn server thread");
+        let running = Running::spawn(listener, "test-server", move |stream| {
+            serve(stream, routes.clone(), obs.clone())
+        });
         TestServer {
             addr,
             observed,
-            stop: Some(stop),
-            thread: Some(thread),
+            _running: running,
         }
     }
 
@@ -332,7 +306,57 @@ impl TestServer {
     }
 }
 
-impl Drop for TestServer {
+/// A server's thread: its own current-thread runtime with an accept loop that
+/// hands each connection to `handle`. Dropping it stops the loop, drops every
+/// connection task (closing them) and joins the thread.
+#[derive(Debug)]
+pub struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Serves `listener` (non-blocking) on a new thread named `<name>-<addr>`.
+    pub fn spawn<H, F>(listener: std::net::TcpListener, name: &str, handle: H) -> Running
+    where
+        H: Fn(TcpStream) -> F + Send + 'static,
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let addr = listener.local_addr().expect("local addr");
+        let (stop, stopped) = oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("{name}-{addr}"))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("server runtime");
+                runtime.block_on(async move {
+                    let listener = TcpListener::from_std(listener).expect("listener");
+                    let accept = async {
+                        loop {
+                            let Ok((stream, _)) = listener.accept().await else {
+                                continue;
+                            };
+                            tokio::spawn(handle(stream));
+                        }
+                    };
+                    tokio::select! {
+                        _ = stopped => {}
+                        () = accept => {}
+                    }
+                });
+                runtime.shutdown_background();
+            })
+            .expect("spawn server thread");
+        Running {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Running {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -343,7 +367,7 @@ impl Drop for TestServer {
     }
 }
 
-fn bind(ip: &str) -> std::net::TcpListener {
+pub(crate) fn bind(ip: &str) -> std::net::TcpListener {
     let listener =
         std::net::TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}:0: {e}"));
     listener.set_nonblocking(true).expect("nonblocking");
