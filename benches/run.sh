@@ -87,7 +87,13 @@ if [[ -z ${BENCH_MEASURE:-} ]]; then
         [[ -x $CRAWL ]] || die "--crawl $CRAWL: not an executable"
         CRAWL=$(cd "$(dirname "$CRAWL")" && pwd)/$(basename "$CRAWL")
     fi
-    export BENCH_MEASURE=1 BENCH_CRAWL=$CRAWL BENCH_NETNS_NOTE="no (--no-netns)"
+    # The parser's ceiling (benches/ceiling.rs): the repository's extractor on
+    # pages held in memory, on 1 and 2 threads, with no network.
+    log "building the parser-ceiling bench (release)"
+    CEILING=$(cd "$ROOT" && cargo bench --locked --bench ceiling --no-run --message-format=json 2>/dev/null |
+        grep '"name":"ceiling"' | grep -o '"executable":"[^"]*"' | tail -n1 | cut -d'"' -f4 || true)
+    [[ -n $CEILING && -x $CEILING ]] || { log "note: benches/ceiling.rs did not build: no ceiling row"; CEILING=""; }
+    export BENCH_MEASURE=1 BENCH_CRAWL=$CRAWL BENCH_CEILING=${CEILING:-} BENCH_NETNS_NOTE="no (--no-netns)"
     # Loopback only, by construction: a fresh network namespace has nothing
     # but its own lo, so no link of the site (external.invalid, ...) can leave
     # the machine, whatever the crawler does with it.
@@ -106,6 +112,7 @@ if [[ -z ${BENCH_MEASURE:-} ]]; then
     fi
 fi
 CRAWL=${BENCH_CRAWL:-}
+CEILING=${BENCH_CEILING:-}
 BENCHSITE=$BENCHES/site/target/release/benchsite
 
 # ----------------------------------------------------------- measuring ---
@@ -130,6 +137,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 RESULTS=$TMP/results.tsv
 : >"$RESULTS"
+CEILING_HELD=""
 
 HAS_HOST=0
 HAS_DEPTH=0
@@ -166,6 +174,11 @@ start_server() {
     head -n1 "$TMP/server.err" >>"$LOGS/server.log"
 }
 
+# server_cpu: benchsite's user+system CPU seconds so far.
+server_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' \
+        "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
+}
 stats() { curl -sf --max-time 10 "$ORIGIN/_benchsite/stats" >"$1" || die "no stats from benchsite"; }
 val() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
@@ -175,16 +188,20 @@ measure() {
     local label=$1 run=$2 expected=$3 rc=0
     shift 3
     stats "$TMP/before"
+    local server_before server_after
+    server_before=$(server_cpu)
     /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >"$TMP/cmd.out" 2>"$TMP/cmd.err" || rc=$?
     stats "$TMP/after"
+    server_after=$(server_cpu)
     local wall user sys rss
     read -r wall user sys rss < <(tail -n1 "$TMP/time")
     local d=()
     for k in get_200 requests get_404 head body_bytes; do
         d+=("$(($(val "$TMP/after" "$k") - $(val "$TMP/before" "$k")))")
     done
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" "$wall" "$user" \
-        "$sys" "$rss" "${d[0]}" "${d[1]}" "${d[2]}" "${d[3]}" "${d[4]}" "$rc" "$expected" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" "$wall" "$user" \
+        "$sys" "$rss" "${d[0]}" "${d[1]}" "${d[2]}" "${d[3]}" "${d[4]}" "$rc" "$expected" \
+        "$(awk -v a="$server_before" -v b="$server_after" 'BEGIN { printf "%.2f", b - a }')" >>"$RESULTS"
     {
         printf '$'
         printf ' %q' "$@"
@@ -230,6 +247,26 @@ wget_run() {
         "$(grep -c ' URL:.* -> ' "$TMP/wget.log" || true)"; } >>"$LOGS/$label.log"
 }
 
+# ceiling_run RUN: the parser's ceiling, in the same conditions as the crawls.
+ceiling_run() {
+    [[ -n $CEILING ]] || return 0
+    local t1 t2
+    if ! "$CEILING" "$TMP/urls.txt" >"$TMP/ceiling.out" 2>>"$LOGS/ceiling.log"; then
+        log "  parser ceiling run $1: failed (benches/results/last-run/ceiling.log)"
+        return 0
+    fi
+    cat "$TMP/ceiling.out" >>"$LOGS/ceiling.log"
+    t1=$(awk '$1 == "ceiling_threads_1" { print $2 }' "$TMP/ceiling.out")
+    t2=$(awk '$1 == "ceiling_threads_2" { print $2 }' "$TMP/ceiling.out")
+    CEILING_HELD=$(awk '$1 == "pages_held" { print $2 }' "$TMP/ceiling.out")
+    if [[ -z $t1 || -z $t2 ]]; then
+        log "  parser ceiling run $1: no figures (benches/results/last-run/ceiling.log)"
+        return 0
+    fi
+    printf '%s\t%s\t%s\n' "$1" "$t1" "$t2" >>"$TMP/ceiling.tsv"
+    log "$(printf '  %-22s run %s: %6s pages/s on 1 thread, %6s on 2 threads' parser-ceiling "$1" "$t1" "$t2")"
+}
+
 median() {
     sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
@@ -249,6 +286,8 @@ metric() { awk -F'\t' -v l="$1" "\$1 == l { print $2 }" "$RESULTS" | median; }
     m_expected() { metric "$1" '$13'; }
     m_pps() { metric "$1" '($3 > 0 ? $7 / $3 : 0)'; }
     m_mbs() { metric "$1" '($3 > 0 ? $11 / 1e6 / $3 : 0)'; }
+    m_server() { metric "$1" '$14'; }
+    m_busy() { metric "$1" '($3 > 0 ? ($4 + $5 + $14) / $3 : 0)'; }
 }
 exits() { awk -F'\t' -v l="$1" '$1 == l { print $12 }' "$RESULTS" | sort -un | paste -sd, -; }
 has() { awk -F'\t' -v l="$1" '$1 == l { f = 1 } END { exit !f }' "$RESULTS"; }
@@ -260,10 +299,10 @@ row() {
     pages=$(m_pages "$1")
     expected=$(m_expected "$1")
     [[ $pages == "$expected" ]] || { mark=" (≠ $expected)"; MISMATCH=1; }
-    printf '| %s | %s | %s%s | %s | %s | %.2f | %.0f | %.1f | %.2f | %.1f | %s |\n' "$2" "$3" \
+    printf '| %s | %s | %s%s | %s | %s | %.2f | %.0f | %.1f | %.2f | %.2f | %.2f | %.1f | %s |\n' "$2" "$3" \
         "$pages" "$mark" "$(m_requests "$1")" "$(m_404 "$1")" "$(m_wall "$1")" \
         "$(m_pps "$1")" "$(m_mbs "$1")" \
-        "$(m_cpu "$1")" "$(m_rss "$1")" "$(exits "$1")"
+        "$(m_cpu "$1")" "$(m_server "$1")" "$(m_busy "$1")" "$(m_rss "$1")" "$(exits "$1")"
 }
 ratio() {
     if ! has "$1" || ! has "$2"; then return 0; fi
@@ -286,6 +325,7 @@ for ((run = 1; run <= RUNS; run++)); do
     fi
     wget_run wget-spider "$run" --spider
     wget_run wget-delete-after "$run" --delete-after
+    ceiling_run "$run"
 done
 
 # The report's header describes this site, not the scaling sites below.
@@ -325,8 +365,8 @@ MISMATCH=0
     fi
     for note in "${NOTES[@]}"; do echo "- note: $note"; done
     echo
-    echo "| tool | mode | pages | requests | GET 404s | wall s | pages/s | MB/s | CPU s (user+sys) | peak RSS MB | exit |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| tool | mode | pages | requests | GET 404s | wall s | pages/s | MB/s | CPU s (user+sys) | server CPU s | cores busy | peak RSS MB | exit |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     row crawl-list crawl "list ($MAIN_PAGES URLs)"
     row crawl-recursive crawl "recursive from /"
     row wget-spider "wget --spider" "recursive from /"
@@ -336,6 +376,17 @@ MISMATCH=0
         ratio crawl-recursive wget-delete-after "pages/s, crawl recursive / wget --delete-after"
         ratio crawl-list wget-spider "pages/s, crawl list / wget --spider"
     )
+    if [[ -s $TMP/ceiling.tsv ]]; then
+        c1=$(cut -f2 "$TMP/ceiling.tsv" | median)
+        c2=$(cut -f3 "$TMP/ceiling.tsv" | median)
+        ratios+=$'\n'"$(printf -- '- parser ceiling (benches/ceiling.rs: crawl'"'"'s decode and extraction of %s of these pages held in memory; no network, no server): %.0f pages/s on 1 thread, %.0f on 2' \
+            "${CEILING_HELD:-?}" "$c1" "$c2")"
+        for l in crawl-list crawl-recursive; do
+            has "$l" || continue
+            ratios+=$'\n'"$(awk -v a="$(m_pps "$l")" -v b="$c2" -v l="${l#crawl-}" \
+                'BEGIN { if (b > 0) printf "- pages/s, crawl %s / parser ceiling on 2 threads: %.0f%%", l, 100 * a / b }')"
+        done
+    fi
     if [[ -n $ratios ]]; then printf '\n%s\n' "$ratios"; fi
     if has list-c1; then
         echo
