@@ -86,3 +86,34 @@ async fn a_cancelled_token_before_the_start_fetches_nothing() {
     assert!(done.pages().is_empty());
     assert_eq!(server.total_hits(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_crawl_future_aborts_its_fetches() {
+    // The dispatcher and the workers are tasks of their own: dropping the future
+    // that `Crawler::run` returns must still end them, and close their connections.
+    let server = TestServer::start(Routes::new().route("/silent", Reply::Silence));
+    let cfg = config()
+        .timeout(Duration::from_secs(60))
+        .respect_robots(false)
+        .build()
+        .expect("config");
+    let crawl = crawl_until(
+        cfg,
+        [server.url("/silent")],
+        CancellationToken::new(),
+        MemorySink::new(),
+    );
+    tokio::select! {
+        _ = crawl => panic!("the crawl ended while its only page was unanswered"),
+        () = async {
+            while server.in_flight() == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        } => {}
+    }
+    // The crawl's future is gone; well before the 60 s timeout the connection must be.
+    let conn = tokio::task::spawn_blocking(move || server.wait_conn_end("/silent"))
+        .await
+        .expect("wait for the connection");
+    assert!(conn.client_closed, "{conn:?}");
+}
