@@ -105,10 +105,20 @@ fn main() {
     }
 }
 
+/// The URLs of `file`, one a line (benchsite's `--urls` list).
+fn read_urls(file: &str) -> Result<Vec<Url>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(n, l)| Url::parse(l).map_err(|e| format!("{file}:{n}: {l}: {e}")))
+        .collect()
+}
+
 /// Fetches every k-th URL of `file`, so that about `sample` pages are held.
 fn fetch_sample(file: &str, sample: usize) -> Result<Vec<Page>, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    let urls: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let urls = read_urls(file)?;
     let step = urls.len().div_ceil(sample).max(1);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -117,8 +127,7 @@ fn fetch_sample(file: &str, sample: usize) -> Result<Vec<Page>, String> {
     runtime.block_on(async {
         let client = reqwest::Client::new();
         let mut pages = Vec::new();
-        for line in urls.iter().step_by(step) {
-            let url = Url::parse(line.trim()).map_err(|e| format!("{file}: {line}: {e}"))?;
+        for url in urls.into_iter().step_by(step) {
             let response = client
                 .get(url.clone())
                 .send()
@@ -153,11 +162,7 @@ fn fetch_all(file: &str, concurrency: usize) -> Result<(usize, usize), String> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    let mut urls = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        urls.push(Url::parse(line.trim()).map_err(|e| format!("{file}: {line}: {e}"))?);
-    }
+    let urls = read_urls(file)?;
     let limit = NonZeroUsize::new(concurrency).ok_or("--concurrency must be positive")?;
     let config = crawl::Config::builder()
         .concurrency(limit)

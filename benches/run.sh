@@ -326,6 +326,12 @@ for ((run = 1; run <= RUNS; run++)); do
     wget_run wget-spider "$run" --spider
     wget_run wget-delete-after "$run" --delete-after
     ceiling_run "$run"
+    if [[ -n $CEILING ]]; then
+        # crawl's fetch path alone: every page fetched and read whole, nothing
+        # parsed or written, so what fetching costs a page shows on its own.
+        measure fetch-only "$run" "$SITE_PAGES" "$CEILING" --fetch-only "$TMP/urls.txt" \
+            --concurrency "$CONCURRENCY"
+    fi
 done
 
 # The report's header describes this site, not the scaling sites below.
@@ -371,6 +377,7 @@ MISMATCH=0
     row crawl-recursive crawl "recursive from /"
     row wget-spider "wget --spider" "recursive from /"
     row wget-delete-after "wget --delete-after" "recursive from /"
+    row fetch-only "crawl's fetch path alone" "list, nothing parsed or written"
     ratios=$(
         ratio crawl-recursive wget-spider "pages/s, crawl recursive / wget --spider"
         ratio crawl-recursive wget-delete-after "pages/s, crawl recursive / wget --delete-after"
@@ -386,6 +393,17 @@ MISMATCH=0
             ratios+=$'\n'"$(awk -v a="$(m_pps "$l")" -v b="$c2" -v l="${l#crawl-}" \
                 'BEGIN { if (b > 0) printf "- pages/s, crawl %s / parser ceiling on 2 threads: %.0f%%", l, 100 * a / b }')"
         done
+        if has fetch-only && has crawl-list; then
+            # Two cores shared by parsing, fetching and serving: each page needs
+            # its parse (2 / c2 core-seconds at the ceiling), its fetch and its
+            # share of the server, so no crawler can go faster than this here.
+            ratios+=$'\n'"$(awk -v c2="$c2" -v fc="$(m_cpu fetch-only)" -v fp="$(m_pages fetch-only)" \
+                -v sc="$(m_server crawl-list)" -v sp="$(m_pages crawl-list)" -v a="$(m_pps crawl-list)" \
+                'BEGIN { if (c2 > 0 && fp > 0 && sp > 0) {
+                    p = 2 / c2; f = fc / fp; s = sc / sp; lim = 2 / (p + f + s)
+                    printf "- limit of two cores: parse %.0f µs + fetch %.0f µs + server %.0f µs of CPU a page = %.0f pages/s; crawl list reaches %.0f%% of it",
+                        p * 1e6, f * 1e6, s * 1e6, lim, 100 * a / lim } }')"
+        fi
     fi
     if [[ -n $ratios ]]; then printf '\n%s\n' "$ratios"; fi
     if has list-c1; then
