@@ -97,11 +97,14 @@ fn main() {
     };
     let bytes: usize = pages.iter().map(|p| p.body.len()).sum();
     println!("pages_held {} ({:.1} MB)", pages.len(), bytes as f64 / 1e6);
+    // One untimed pass first: the allocator's heaps and the caches warm up.
+    pages_per_second(&pages, 1, 1);
     for threads in [1, 2] {
-        println!(
-            "ceiling_threads_{threads} {:.0}",
-            pages_per_second(&pages, threads, rounds)
-        );
+        let mut runs: Vec<f64> = (0..3)
+            .map(|_| pages_per_second(&pages, threads, rounds))
+            .collect();
+        runs.sort_by(f64::total_cmp);
+        println!("ceiling_threads_{threads} {:.0}", runs[1]);
     }
 }
 
