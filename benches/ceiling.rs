@@ -50,6 +50,13 @@ fn usage() -> ! {
 }
 
 fn main() {
+    if let Err(e) = run() {
+        eprintln!("ceiling: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mut file = None;
     let mut sample = 2000usize;
@@ -77,24 +84,11 @@ fn main() {
     }
     let Some(file) = file else { usage() };
     if fetch_only {
-        match fetch_all(&file, concurrency) {
-            Ok((pages, bytes)) => {
-                println!("fetched {pages} pages, {bytes} bytes");
-                return;
-            }
-            Err(e) => {
-                eprintln!("ceiling: {e}");
-                std::process::exit(1);
-            }
-        }
+        let (pages, bytes) = fetch_all(&file, concurrency)?;
+        println!("fetched {pages} pages, {bytes} bytes");
+        return Ok(());
     }
-    let pages = match fetch_sample(&file, sample) {
-        Ok(pages) => pages,
-        Err(e) => {
-            eprintln!("ceiling: {e}");
-            std::process::exit(1);
-        }
-    };
+    let pages = fetch_sample(&file, sample)?;
     let bytes: usize = pages.iter().map(|p| p.body.len()).sum();
     println!("pages_held {} ({:.1} MB)", pages.len(), bytes as f64 / 1e6);
     // One untimed pass first: the allocator's heaps and the caches warm up.
@@ -106,6 +100,7 @@ fn main() {
         runs.sort_by(f64::total_cmp);
         println!("ceiling_threads_{threads} {:.0}", runs[1]);
     }
+    Ok(())
 }
 
 /// The URLs of `file`, one a line (benchsite's `--urls` list).
@@ -119,6 +114,17 @@ fn read_urls(file: &str) -> Result<Vec<Url>, String> {
         .collect()
 }
 
+/// crawl's own fetcher, as the crawler builds it for `concurrency`.
+fn fetcher(concurrency: usize) -> Result<crawl::fetch::Fetcher, String> {
+    let limit = std::num::NonZeroUsize::new(concurrency).ok_or("concurrency must be positive")?;
+    let config = crawl::Config::builder()
+        .concurrency(limit)
+        .host_concurrency(limit)
+        .build()
+        .map_err(|e| e.to_string())?;
+    crawl::fetch::Fetcher::new(&config).map_err(|e| e.to_string())
+}
+
 /// Fetches every k-th URL of `file`, so that about `sample` pages are held.
 fn fetch_sample(file: &str, sample: usize) -> Result<Vec<Page>, String> {
     let urls = read_urls(file)?;
@@ -128,23 +134,18 @@ fn fetch_sample(file: &str, sample: usize) -> Result<Vec<Page>, String> {
         .build()
         .map_err(|e| format!("tokio runtime: {e}"))?;
     runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let fetcher = fetcher(1)?;
         let mut pages = Vec::new();
         for url in urls.into_iter().step_by(step) {
-            let response = client
-                .get(url.clone())
-                .send()
+            let hop = fetcher.hop(&url).await;
+            let Ok(crawl::fetch::Hop::Final(response)) = hop else {
+                continue;
+            };
+            let content_type = crawl::fetch::content_type(&response).map(str::to_owned);
+            let body = fetcher
+                .read_body(response, None, false)
                 .await
                 .map_err(|e| format!("{url}: {e}"))?;
-            if !response.status().is_success() {
-                continue;
-            }
-            let content_type = response
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
             pages.push(Page {
                 url,
                 content_type,
@@ -161,18 +162,11 @@ fn fetch_sample(file: &str, sample: usize) -> Result<Vec<Page>, String> {
 /// Fetches every URL of `file`, `concurrency` at a time, with crawl's client and
 /// fetch path; returns the pages answered 2xx and the body bytes read.
 fn fetch_all(file: &str, concurrency: usize) -> Result<(usize, usize), String> {
-    use std::num::NonZeroUsize;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     let urls = read_urls(file)?;
-    let limit = NonZeroUsize::new(concurrency).ok_or("--concurrency must be positive")?;
-    let config = crawl::Config::builder()
-        .concurrency(limit)
-        .host_concurrency(limit)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let fetcher = crawl::fetch::Fetcher::new(&config).map_err(|e| e.to_string())?;
+    let fetcher = fetcher(concurrency)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
