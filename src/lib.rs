@@ -42,6 +42,7 @@
 //! - [`charset`] and [`extract`]: bytes to text to links, pure and synchronous;
 //! - [`sink`]: the output formats and the single writer task;
 //! - [`sitemap`]: sitemaps read into seeds (`--sitemap`);
+//! - [`record`]: how every request ended, one [`PageRecord`] each;
 //! - [`stats`]: live counters and the final [`Summary`].
 //!
 //! The library emits `tracing` events (a span per page) and installs no subscriber.
@@ -56,6 +57,7 @@ pub mod fetch;
 pub mod frontier;
 pub mod guard;
 pub mod input;
+pub mod record;
 pub mod robots;
 pub mod sink;
 pub mod sitemap;
@@ -68,6 +70,7 @@ pub use error::{Error, Result};
 pub use extract::{Link, LinkTag};
 pub use frontier::{Frontier, MemoryFrontier};
 pub use input::Seeds;
+pub use record::{Outcome, PageRecord, SkipReason};
 pub use sink::{MemorySink, PageLinks, Sink};
 pub use stats::{FailureKind, Stats, Summary};
 pub use tokio_util::sync::CancellationToken;

@@ -7,8 +7,12 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-/// Why a page gave no links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Why a page gave no links. Serialized in snake case (`client_error`), as in the
+/// `--pages` records.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FailureKind {
     /// The host name did not resolve.
@@ -45,13 +49,19 @@ pub enum FailureKind {
     BadRedirect,
     /// An address refused by `--block-private`.
     Blocked,
+    /// The page could not be parsed within its deadline or its budget.
+    Parse,
+    /// Headless rendering failed (`--render`): the browser or its tab crashed or hung.
+    Render,
+    /// The worker handling the page panicked (a bug in crawl).
+    Panic,
     /// Anything else.
     Other,
 }
 
 impl FailureKind {
     /// All kinds, in display order.
-    pub const ALL: [FailureKind; 18] = [
+    pub const ALL: [FailureKind; 21] = [
         FailureKind::Dns,
         FailureKind::Connect,
         FailureKind::Tls,
@@ -69,6 +79,9 @@ impl FailureKind {
         FailureKind::RedirectScheme,
         FailureKind::BadRedirect,
         FailureKind::Blocked,
+        FailureKind::Parse,
+        FailureKind::Render,
+        FailureKind::Panic,
         FailureKind::Other,
     ];
 
@@ -92,6 +105,9 @@ impl FailureKind {
             FailureKind::RedirectScheme => "redirect scheme",
             FailureKind::BadRedirect => "bad redirect",
             FailureKind::Blocked => "blocked address",
+            FailureKind::Parse => "parse",
+            FailureKind::Render => "render",
+            FailureKind::Panic => "panic",
             FailureKind::Other => "other",
         }
     }

@@ -35,8 +35,9 @@ pub struct Request {
     pub kind: Kind,
 }
 
-/// What a request fetches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What a request fetches. Serialized as `"page"` or `"sitemap"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// An HTML page whose links are extracted.
     #[default]
