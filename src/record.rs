@@ -16,6 +16,8 @@
 //! `jq 'select(.status >= 400)'` lists the broken pages with the page that links to
 //! each (`parent`).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -44,6 +46,10 @@ pub struct PageRecord {
     pub bytes: u64,
     /// Links found on the page (the pairs written for it).
     pub links: u64,
+    /// How many of those links point to each host, for the host graph of a report
+    /// (empty when the page has no links).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub link_hosts: BTreeMap<String, u64>,
     /// Hops from the listed URL it descends from (0 for a listed URL).
     pub depth: u32,
     /// The page it was first found on (`None` for a listed URL).
@@ -167,6 +173,7 @@ mod tests {
             content_type: Some("text/html".into()),
             bytes: 0,
             links: 0,
+            link_hosts: BTreeMap::new(),
             depth: 1,
             parent: Some(u("http://a.test/")),
             kind: Kind::Page,
