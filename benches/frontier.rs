@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use crawl::MemoryFrontier;
-use crawl::frontier::memory::HostPolicy;
-use crawl::frontier::{Done, Pop, Request};
+use crawl::frontier::{Done, Policy, Pop, Request, Verdict};
+use crawl::record::Outcome;
 use url::Url;
 
 fn kib(field: &str) -> u64 {
@@ -36,10 +36,11 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let frontier = MemoryFrontier::new(HostPolicy {
+    let frontier = MemoryFrontier::new(Policy {
         max_in_flight: usize::MAX,
         min_gap: Duration::ZERO,
         probe_first: false,
+        ..Policy::default()
     });
     let root: std::sync::Arc<str> = "seed.example".into();
     let before = kib("VmRSS:");
@@ -50,10 +51,15 @@ fn main() {
             root: root.clone(),
             ..Request::seed(synthetic(i))
         };
-        assert!(frontier.push_now(request), "a new URL is refused");
+        assert_eq!(
+            frontier.push_now(vec![request]),
+            [Verdict::Queued],
+            "a new URL is refused"
+        );
         if i % 10 == 0 {
-            assert!(
-                !frontier.push_now(Request::seed(synthetic(i))),
+            assert_eq!(
+                frontier.push_now(vec![Request::seed(synthetic(i))]),
+                [Verdict::Seen],
                 "a duplicate is accepted"
             );
         }
@@ -62,9 +68,11 @@ fn main() {
     let queued = kib("VmRSS:");
     let start = Instant::now();
     let mut popped = 0u64;
-    while let Pop::Ready(request) = frontier.pop_now() {
+    while let Ok(Pop::Ready(lease)) = frontier.pop_now() {
         popped += 1;
-        frontier.complete_now(Done::finished(request));
+        frontier
+            .complete_now(lease, Done::new(Outcome::Fetched))
+            .expect("the lease is held");
     }
     let pop_secs = start.elapsed().as_secs_f64();
     assert_eq!(popped, n, "every URL comes out once");

@@ -20,9 +20,13 @@ struct GraphSink {
 
 impl Sink for GraphSink {
     async fn write_page(&mut self, page: &PageLinks) -> Result<(), crawl::Error> {
+        // Failed and skipped URLs come here too, with their records; keep pages.
+        if !page.record.is_fetched() {
+            return Ok(());
+        }
         let targets = page.links.iter().map(|l| l.url.to_string()).collect();
         if let Ok(mut graph) = self.graph.lock() {
-            graph.insert(page.source.to_string(), targets);
+            graph.insert(page.source().to_string(), targets);
         }
         Ok(())
     }

@@ -48,6 +48,13 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_URL_LEN: usize = 2048;
 /// Default first backoff before a retry; it doubles with each further attempt.
 pub const DEFAULT_RETRY_BASE: Duration = Duration::from_millis(500);
+/// Default longest `Crawl-delay` obeyed: a host asking for more is skipped, as Nutch
+/// does.
+pub const DEFAULT_MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
+/// Longest duration any option may take (timeouts, delays, holds): a week.
+pub const MAX_DURATION: Duration = Duration::from_secs(7 * 86_400);
+/// Most requests in flight an option may ask for (`concurrency`, `host_concurrency`).
+pub const MAX_CONCURRENCY: usize = 65_536;
 
 /// Where the URL list comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +208,12 @@ pub struct Config {
     /// Host names resolved to these addresses instead of through DNS (like curl's
     /// `--resolve`). Default none.
     pub resolve: Vec<(String, std::net::IpAddr)>,
+    /// A host whose robots.txt asks for a longer `Crawl-delay` is skipped. Default
+    /// [`DEFAULT_MAX_CRAWL_DELAY`].
+    pub max_crawl_delay: Duration,
+    /// Where [`crate::crawl`] writes one JSON record per request (`--pages`). Default
+    /// none.
+    pub pages: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -234,6 +247,8 @@ impl Default for Config {
             sitemap: false,
             block_private: false,
             resolve: Vec::new(),
+            max_crawl_delay: DEFAULT_MAX_CRAWL_DELAY,
+            pages: None,
         }
     }
 }
@@ -253,6 +268,83 @@ impl Config {
     /// Whether discovered links are followed.
     pub fn is_recursive(&self) -> bool {
         self.depth > 0
+    }
+
+    /// Checks every value is in range and the options agree. [`ConfigBuilder::build`]
+    /// calls it, and so does [`Crawler::new`](crate::Crawler::new), since the fields
+    /// are public and may change after `build`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the option: a zero or over-long duration (over
+    /// [`MAX_DURATION`]), a zero body cap, a concurrency over [`MAX_CONCURRENCY`], an
+    /// empty or multi-line user agent, `append` with a whole-document format (DOT,
+    /// GraphML), a page limit of zero, or `--block-private` with a private `resolve`.
+    pub fn validate(&self) -> Result<(), Error> {
+        let c = self;
+        let bad = |msg: String| Err(Error::Config(msg));
+        let durations = [
+            ("timeout", c.timeout, false),
+            ("connect timeout", c.connect_timeout, false),
+            ("host delay", c.host_delay, true),
+            ("retry backoff", c.retry_base, true),
+            ("max Retry-After", c.max_retry_after, true),
+            ("max Crawl-delay", c.max_crawl_delay, true),
+        ];
+        for (name, d, zero_ok) in durations {
+            if d.is_zero() && !zero_ok {
+                return bad(format!("the {name} must be greater than zero"));
+            }
+            if d > MAX_DURATION {
+                return bad(format!(
+                    "the {name} of {} is longer than the most allowed, {}",
+                    humantime::format_duration(d),
+                    humantime::format_duration(MAX_DURATION)
+                ));
+            }
+        }
+        for (name, n) in [
+            ("concurrency", c.concurrency.get()),
+            ("host concurrency", c.host_concurrency.get()),
+        ] {
+            if n > MAX_CONCURRENCY {
+                return bad(format!(
+                    "a {name} of {n} is more than the most allowed, {MAX_CONCURRENCY}"
+                ));
+            }
+        }
+        if c.max_body == 0 {
+            return bad("the body cap must be greater than zero".into());
+        }
+        if c.max_redirects > 1000 {
+            return bad("at most 1000 redirects may be followed".into());
+        }
+        if c.retries > 100 {
+            return bad("at most 100 retries may be made".into());
+        }
+        if c.user_agent.trim().is_empty() || c.user_agent.contains(['\r', '\n']) {
+            return bad("the user agent must be one non-empty line".into());
+        }
+        if c.append && c.format.is_document() {
+            return bad("DOT and GraphML are whole documents and cannot be appended to".into());
+        }
+        if c.max_url_len < 16 {
+            return bad("the URL length limit must be at least 16 bytes".into());
+        }
+        if c.block_private
+            && let Some((host, ip)) = c
+                .resolve
+                .iter()
+                .find(|(_, ip)| !crate::guard::is_public(*ip))
+        {
+            return bad(format!(
+                "{host} is resolved to {ip}, which --block-private refuses"
+            ));
+        }
+        if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
+            return bad("a page limit must be at least 1".into());
+        }
+        Ok(())
     }
 }
 
@@ -332,50 +424,21 @@ impl ConfigBuilder {
         block_private: bool,
         /// See [`Config::resolve`].
         resolve: Vec<(String, std::net::IpAddr)>,
+        /// See [`Config::max_crawl_delay`].
+        max_crawl_delay: Duration,
+        /// See [`Config::pages`].
+        pages: Option<PathBuf>,
     }
 
     /// Validates and returns the config.
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when a value is out of range or options contradict each other:
-    /// a zero timeout or body cap, an empty or multi-line user agent, or `append` with
-    /// a whole-document format (DOT, GraphML).
+    /// [`Error::Config`] when a value is out of range or options contradict each other
+    /// (see [`Config::validate`]).
     pub fn build(self) -> Result<Config, Error> {
-        let c = self.config;
-        let bad = |msg: &str| Err(Error::Config(msg.to_owned()));
-        if c.timeout.is_zero() {
-            return bad("the timeout must be greater than zero");
-        }
-        if c.connect_timeout.is_zero() {
-            return bad("the connect timeout must be greater than zero");
-        }
-        if c.max_body == 0 {
-            return bad("the body cap must be greater than zero");
-        }
-        if c.user_agent.trim().is_empty() || c.user_agent.contains(['\r', '\n']) {
-            return bad("the user agent must be one non-empty line");
-        }
-        if c.append && c.format.is_document() {
-            return bad("DOT and GraphML are whole documents and cannot be appended to");
-        }
-        if c.max_url_len < 16 {
-            return bad("the URL length limit must be at least 16 bytes");
-        }
-        if c.block_private
-            && let Some((host, ip)) = c
-                .resolve
-                .iter()
-                .find(|(_, ip)| !crate::guard::is_public(*ip))
-        {
-            return Err(Error::Config(format!(
-                "{host} is resolved to {ip}, which --block-private refuses"
-            )));
-        }
-        if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
-            return bad("a page limit must be at least 1");
-        }
-        Ok(c)
+        self.config.validate()?;
+        Ok(self.config)
     }
 }
 
@@ -405,6 +468,27 @@ mod tests {
             .build()
             .expect_err("append + dot");
         assert!(err.to_string().contains("appended"), "{err}");
+    }
+
+    #[test]
+    fn absurd_values_are_refused_not_overflowed() {
+        let huge = Duration::from_secs(u64::MAX / 4);
+        for (name, builder) in [
+            ("host delay", Config::builder().host_delay(huge)),
+            ("timeout", Config::builder().timeout(huge)),
+            ("max Retry-After", Config::builder().max_retry_after(huge)),
+            ("retry backoff", Config::builder().retry_base(huge)),
+            (
+                "concurrency",
+                Config::builder().concurrency(NonZeroUsize::MAX),
+            ),
+        ] {
+            let err = builder.build().expect_err(name);
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
+        let mut config = Config::builder().build().expect("defaults");
+        config.timeout = Duration::ZERO;
+        assert!(config.validate().is_err(), "fields changed after build");
     }
 
     #[test]

@@ -1,37 +1,23 @@
-//! The engine: a dispatcher that pops ready requests from the frontier, takes a permit
-//! of the global semaphore and spawns a worker for each, and the single writer task.
-//!
-//! The crawl is over when the seeds are exhausted, the frontier is empty and no worker
-//! is running. Only the dispatcher pops and only it reaps workers, and a worker queues
-//! every link it found before it ends, so that test has no race.
+//! The engine's entry points: [`crawl`] and [`Crawler`], which start the dispatcher
+//! ([`crate::dispatch`]) and the writer task ([`crate::apply`]) and wait for both.
 
-use std::collections::{HashMap, HashSet};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
-use tracing::{Instrument, debug, error, warn};
 
 use crate::config::Config;
+use crate::engine::Shared;
 use crate::error::Error;
 use crate::fetch::Fetcher;
-use crate::frontier::memory::HostPolicy;
-use crate::frontier::{Done, Frontier, Kind, MemoryFrontier, Pop, Request};
-use crate::input::{SeedItem, Seeds};
+use crate::frontier::{Frontier, MemoryFrontier, Policy};
+use crate::input::Seeds;
 use crate::robots::RobotsCache;
-use crate::sink::{OutputSink, PageLinks, Sink, run_writer};
-use crate::stats::{Stats, Summary, bump};
-use crate::worker;
-
-/// Seeds are read ahead only while fewer than this many requests wait in the frontier.
-const SEED_READ_AHEAD: u64 = 1024;
+use crate::sink::{OutputSink, RecordsSink, Sink};
+use crate::stats::{Stats, Summary};
+use crate::{apply, dispatch};
 
 /// Runs a whole crawl as the `crawl` binary does: reads [`Config::input`], writes
 /// [`Config::output`] in [`Config::format`], and returns the summary.
@@ -52,88 +38,16 @@ pub struct Crawler {
     stats: Arc<Stats>,
 }
 
-/// What every worker shares.
-pub(crate) struct Shared<F> {
-    pub config: Config,
-    pub fetcher: Fetcher,
-    pub robots: Option<RobotsCache>,
-    pub frontier: Arc<F>,
-    pub stats: Arc<Stats>,
-    pub pages: mpsc::Sender<PageLinks>,
-    pub stop: CancellationToken,
-    /// Retries queued in the frontier and not yet popped again.
-    pub retries_pending: AtomicU64,
-    /// Pages accepted per host, for `max_pages_per_host`.
-    pub host_pages: Mutex<HashMap<String, u64>>,
-    /// Origins whose sitemaps were queued (`--sitemap`).
-    pub sitemap_origins: Mutex<HashSet<String>>,
-    /// The first error that stopped the crawl from inside a worker.
-    pub fatal: Mutex<Option<Error>>,
-}
-
-/// What [`Shared::push`] did with a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pushed {
-    Queued,
-    Seen,
-    OverBudget,
-}
-
-impl<F: Frontier> Shared<F> {
-    /// Queues a request within the per-host page budget (`max_pages_per_host`): the
-    /// slot is taken before the push and given back if the URL was seen before, so
-    /// pushes racing for the last slots cannot overshoot it.
-    pub async fn push(&self, request: Request) -> Result<Pushed, Error> {
-        let budget = match (self.config.max_pages_per_host, request.kind) {
-            (Some(budget), Kind::Page) => budget,
-            _ => {
-                let queued = self.frontier.push(request).await?;
-                return Ok(if queued { Pushed::Queued } else { Pushed::Seen });
-            }
-        };
-        let host = request.host().to_owned();
-        {
-            let mut pages = self.host_pages.lock().unwrap_or_else(|e| e.into_inner());
-            let taken = pages.entry(host.clone()).or_insert(0);
-            if *taken >= budget {
-                return Ok(Pushed::OverBudget);
-            }
-            *taken += 1;
-        }
-        let queued = self.frontier.push(request).await;
-        if !matches!(queued, Ok(true)) {
-            let mut pages = self.host_pages.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(taken) = pages.get_mut(&host) {
-                *taken = taken.saturating_sub(1);
-            }
-        }
-        Ok(if queued? {
-            Pushed::Queued
-        } else {
-            Pushed::Seen
-        })
-    }
-}
-
-impl<F> Shared<F> {
-    /// Stops the crawl because of `error`; the first such error is returned by `run`.
-    pub fn fail(&self, error: Error) {
-        error!("stopping the crawl: {error}");
-        self.fatal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_or_insert(error);
-        self.stop.cancel();
-    }
-}
-
 impl Crawler {
     /// Sets up a crawl: builds the one HTTP client every request will share.
     ///
     /// # Errors
     ///
-    /// [`Error::Client`] when the HTTP client cannot be built.
+    /// [`Error::Config`] when the configuration is invalid (its fields are public and
+    /// may have changed since it was built), [`Error::Client`] when the HTTP client
+    /// cannot be built.
     pub fn new(config: Config) -> Result<Self, Error> {
+        config.validate()?;
         let fetcher = Fetcher::new(&config)?;
         Ok(Crawler {
             config,
@@ -152,17 +66,27 @@ impl Crawler {
         &self.config
     }
 
-    /// The in-memory frontier with this config's politeness rules.
+    /// The in-memory frontier with this config's politeness rules and limits.
     pub fn memory_frontier(&self) -> MemoryFrontier {
-        MemoryFrontier::new(HostPolicy {
-            max_in_flight: self.config.host_concurrency.get(),
-            min_gap: self.config.host_delay,
-            probe_first: self.config.respect_robots,
-        })
+        MemoryFrontier::new(self.policy())
     }
 
-    /// Reads [`Config::input`] and writes [`Config::output`], as the binary does, until
-    /// the end or until `cancel` fires.
+    /// The rules and limits any frontier of this crawl is to enforce.
+    pub fn policy(&self) -> Policy {
+        let c = &self.config;
+        Policy {
+            max_in_flight: c.host_concurrency.get(),
+            min_gap: c.host_delay,
+            probe_first: c.respect_robots,
+            max_pages: c.max_pages,
+            max_pages_per_host: c.max_pages_per_host,
+            max_depth: Some(c.depth),
+        }
+    }
+
+    /// Reads [`Config::input`] and writes [`Config::output`] (and [`Config::pages`]),
+    /// as the binary does, until the end or until `cancel` fires. The input is opened
+    /// first: an input that cannot be read leaves an existing output untouched.
     ///
     /// # Errors
     ///
@@ -170,19 +94,27 @@ impl Crawler {
     pub async fn run_io(self, cancel: CancellationToken) -> Result<Summary, Error> {
         let seeds = Seeds::from_input(&self.config.input).await?;
         let c = &self.config;
-        let sink = OutputSink::open(&c.output, c.format, c.header, c.append).await?;
+        let pairs = OutputSink::open(&c.output, c.format, c.header, c.append).await?;
+        let records = match &c.pages {
+            Some(path) => Some(RecordsSink::create(path).await?),
+            None => None,
+        };
         let frontier = self.memory_frontier();
-        self.run(seeds, frontier, sink, cancel).await
+        self.run(seeds, frontier, (pairs, records), cancel).await
     }
 
     /// Crawls from `seeds` through `frontier` into `sink` until the end or until
-    /// `cancel` fires. On cancel, no new fetch starts, fetches in flight are abandoned,
-    /// and every page whose links were extracted reaches the sink before this returns.
+    /// `cancel` fires. On cancel, no new fetch starts, fetches in flight are abandoned
+    /// (their leases given back to the frontier), and every request that ended before
+    /// reaches the sink before this returns.
     ///
     /// # Errors
     ///
     /// The sink's, the frontier's or the seed stream's error, after the crawl has
-    /// stopped and everything extracted so far has been handed to the sink.
+    /// stopped and everything extracted so far has been handed to the sink. A worker
+    /// that panics is not an error of the crawl: its page is recorded as failed
+    /// ([`FailureKind::Panic`](crate::FailureKind::Panic)) and counted in
+    /// [`Summary::panics`].
     pub async fn run<F, S>(
         self,
         seeds: Seeds,
@@ -196,8 +128,6 @@ impl Crawler {
     {
         let config = self.config;
         let (tx, rx) = mpsc::channel(2 * config.concurrency.get());
-        let writer = tokio::spawn(run_writer(rx, sink, self.stats.clone()));
-        let stop = cancel.child_token();
         let robots = config.respect_robots.then(|| {
             RobotsCache::new(
                 &config.user_agent,
@@ -205,187 +135,59 @@ impl Crawler {
                 config.retry_base.max(Duration::from_secs(1)),
             )
         });
+        let permits = Arc::new(Semaphore::new(config.concurrency.get()));
         let shared = Arc::new(Shared {
             config,
             fetcher: self.fetcher,
             robots,
-            frontier: Arc::new(frontier),
+            frontier,
             stats: self.stats.clone(),
-            pages: tx,
-            stop: stop.clone(),
-            retries_pending: AtomicU64::new(0),
-            host_pages: Mutex::default(),
-            sitemap_origins: Mutex::default(),
-            fatal: Mutex::default(),
+            stop: cancel.child_token(),
+            permits,
         });
+        let writer = AbortOnDropHandle::new(tokio::spawn({
+            let shared = shared.clone();
+            async move {
+                let mut sink = sink;
+                let result = apply::apply(&shared, rx, &mut sink).await;
+                if result.is_err() {
+                    shared.stop.cancel();
+                }
+                (result, sink)
+            }
+        }));
         // The dispatcher is a task of its own, on the runtime's workers: awaited in
         // place it would run wherever the caller polls this future (for the binary,
         // the thread in `block_on`), and every finished page would wake that thread:
         // a futex wake and a context switch or two a page, 46,000 switches and 8%
         // more CPU on a 20,000-page crawl (benches/README.md). Dropping this future
-        // aborts the task, and with it the workers.
-        let dispatcher = AbortOnDropHandle::new(tokio::spawn({
-            let shared = shared.clone();
-            async move { dispatch(&shared, seeds).await }
-        }));
-        let mut dispatched = match dispatcher.await {
-            Ok(result) => result,
-            Err(e) => match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                // Only when the runtime shuts down under the crawl.
-                Err(e) => Err(Error::Frontier(Box::new(e))),
-            },
-        };
-        if let Some(e) = shared
-            .fatal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            dispatched = dispatched.and(Err(e));
-        }
+        // aborts both tasks, and with them the workers.
+        let dispatcher =
+            AbortOnDropHandle::new(tokio::spawn(dispatch::dispatch(shared.clone(), seeds, tx)));
+        let dispatched = joined(dispatcher.await)?;
         drop(shared);
-        let written = match writer.await {
-            Ok(result) => result,
-            Err(e) => Err(Error::Sink(Box::new(e))),
-        };
+        let (written, mut sink) = joined(writer.await)?;
+        // The last reference to the HTTP client is gone: give its connection tasks a
+        // turn to close (on a single-threaded runtime they would wait for the caller).
+        tokio::task::yield_now().await;
         let summary = self.stats.summary(cancel.is_cancelled());
         // A write error is the root cause when both failed (the dispatcher stopped
-        // because the writer was gone).
+        // because the writer was gone); after one, the sink is not called again.
         written?;
+        sink.finish(&summary).await?;
         dispatched?;
         Ok(summary)
     }
 }
 
-/// The dispatcher. Returns when the crawl is over or stopped and every worker has ended.
-async fn dispatch<F: Frontier>(shared: &Arc<Shared<F>>, mut seeds: Seeds) -> Result<(), Error> {
-    let mut workers = JoinSet::new();
-    let result = dispatch_loop(shared, &mut seeds, &mut workers).await;
-    if result.is_err() {
-        shared.stop.cancel();
+/// A task's result; its panic resumed here.
+fn joined<T>(result: Result<T, tokio::task::JoinError>) -> Result<T, Error> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only when the runtime shuts down under the crawl.
+            Err(e) => Err(Error::Frontier(Box::new(e))),
+        },
     }
-    // Stopped or done: let the workers end (on a stop they abandon their fetches).
-    while let Some(joined) = workers.join_next().await {
-        reap(joined);
-    }
-    result
-}
-
-async fn dispatch_loop<F: Frontier>(
-    shared: &Arc<Shared<F>>,
-    seeds: &mut Seeds,
-    workers: &mut JoinSet<std::thread::Result<()>>,
-) -> Result<(), Error> {
-    let config = &shared.config;
-    let frontier = &shared.frontier;
-    let stop = &shared.stop;
-    let semaphore = Arc::new(Semaphore::new(config.concurrency.get()));
-    let mut seeds_open = true;
-    let mut dispatched: u64 = 0;
-
-    loop {
-        if stop.is_cancelled() {
-            return Ok(());
-        }
-        let limit_reached = config.max_pages.is_some_and(|max| dispatched >= max);
-        let mut wait = None;
-        let mut empty = false;
-        // Take the permit before popping, and move it into the worker.
-        if let Ok(permit) = semaphore.clone().try_acquire_owned() {
-            match frontier.pop().await? {
-                Pop::Ready(request) => {
-                    if request.attempt > 0 {
-                        shared.retries_pending.fetch_sub(1, Relaxed);
-                    } else if request.kind != Kind::Page {
-                        // Sitemaps are not pages: they do not count against the limit.
-                    } else if limit_reached {
-                        // Over --max-pages: drop it without a request.
-                        frontier.complete(Done::finished(request)).await?;
-                        continue;
-                    } else {
-                        dispatched += 1;
-                        bump(&shared.stats.requested);
-                    }
-                    let span = tracing::info_span!("page", url = %request.url);
-                    let shared = shared.clone();
-                    let work = async move {
-                        let _permit = permit;
-                        worker::process(&shared, request).await;
-                    };
-                    workers.spawn(AssertUnwindSafe(work).catch_unwind().instrument(span));
-                    continue;
-                }
-                Pop::NotYet(after) => wait = after,
-                Pop::Empty => empty = true,
-            }
-        }
-        let want_seeds = seeds_open && !limit_reached && frontier.queued().await? < SEED_READ_AHEAD;
-        let retries = shared.retries_pending.load(Relaxed);
-        if workers.is_empty() && !want_seeds && (empty || (limit_reached && retries == 0)) {
-            return Ok(());
-        }
-        if workers.is_empty() && !want_seeds && wait.is_none() {
-            error!("the frontier holds requests but hands none out; stopping");
-            return Ok(());
-        }
-        tokio::select! {
-            biased;
-            () = stop.cancelled() => return Ok(()),
-            Some(joined) = workers.join_next(), if !workers.is_empty() => reap(joined),
-            item = seeds.inner.next(), if want_seeds => match item {
-                None => seeds_open = false,
-                Some(item) => {
-                    add_seed(shared, item).await?;
-                    // Take whatever else is ready without another turn of the loop.
-                    for _ in 0..256 {
-                        match seeds.inner.next().now_or_never() {
-                            Some(Some(item)) => add_seed(shared, item).await?,
-                            Some(None) => {
-                                seeds_open = false;
-                                break;
-                            }
-                            None => break,
-                        }
-                    }
-                }
-            },
-            () = tokio::time::sleep(wait.unwrap_or(Duration::ZERO)), if wait.is_some() => {}
-        }
-    }
-}
-
-fn reap(joined: Result<std::thread::Result<()>, tokio::task::JoinError>) {
-    match joined {
-        Ok(Ok(())) => {}
-        Ok(Err(_)) => error!("a worker panicked; its page is lost (this is a bug)"),
-        Err(e) => error!("a worker ended abnormally: {e}"),
-    }
-}
-
-async fn add_seed<F: Frontier>(
-    shared: &Shared<F>,
-    item: Result<SeedItem, Error>,
-) -> Result<(), Error> {
-    match item? {
-        SeedItem::Bad(bad) => {
-            bump(&shared.stats.bad_lines);
-            warn!("{bad}");
-        }
-        SeedItem::Url(url) => {
-            if !matches!(url.scheme(), "http" | "https") {
-                bump(&shared.stats.bad_lines);
-                warn!("skipping seed {url}: scheme is not http or https");
-                return Ok(());
-            }
-            let mut request = Request::seed(url);
-            request.url.set_fragment(None);
-            match shared.push(request).await? {
-                Pushed::Queued => bump(&shared.stats.listed),
-                Pushed::Seen => bump(&shared.stats.duplicates),
-                Pushed::OverBudget => debug!("skipping a listed URL: over --max-pages-per-host"),
-            }
-        }
-    }
-    Ok(())
 }

@@ -48,9 +48,12 @@
 //! The library emits `tracing` events (a span per page) and installs no subscriber.
 #![deny(missing_docs)]
 
+mod apply;
 pub mod charset;
 pub mod config;
 mod crawler;
+mod dispatch;
+mod engine;
 pub mod error;
 pub mod extract;
 pub mod fetch;
@@ -72,8 +75,9 @@ pub use frontier::{Frontier, MemoryFrontier};
 pub use input::Seeds;
 pub use record::{Outcome, PageRecord, SkipReason};
 pub use sink::{MemorySink, PageLinks, Sink};
-pub use stats::{FailureKind, Stats, Summary};
+pub use stats::{FailureKind, LeftOut, Stats, Summary};
 pub use tokio_util::sync::CancellationToken;
+pub use url::Url;
 
 /// README.md's Rust examples are compiled as doc tests.
 #[cfg(doctest)]

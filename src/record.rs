@@ -135,6 +135,30 @@ impl SkipReason {
 }
 
 impl PageRecord {
+    /// A record of `url` ending with `outcome`, everything else empty: no response,
+    /// depth 0, no parent, no attempt, no time.
+    pub fn new(url: Url, kind: Kind, outcome: Outcome) -> Self {
+        PageRecord {
+            url,
+            final_url: None,
+            redirects: Vec::new(),
+            outcome,
+            status: None,
+            content_type: None,
+            bytes: 0,
+            links: 0,
+            link_hosts: BTreeMap::new(),
+            depth: 0,
+            parent: None,
+            kind,
+            attempts: 0,
+            started_ms: 0,
+            elapsed_ms: 0.0,
+            rendered: false,
+            crawl_delay_ms: None,
+        }
+    }
+
     /// Whether the request gave a page.
     pub fn is_fetched(&self) -> bool {
         matches!(self.outcome, Outcome::Fetched)

@@ -63,6 +63,21 @@ impl RobotsEntry {
         }
     }
 
+    /// A short description for debug lines: what the crawl will do with the origin.
+    pub fn describe(&self) -> String {
+        let rules = match &self.rules {
+            RobotsRules::AllowAll => "no rules (everything allowed)".to_owned(),
+            RobotsRules::Rules(_) => "rules apply".to_owned(),
+            RobotsRules::Unreachable { error, .. } => {
+                format!("unreachable ({error}): nothing allowed for now")
+            }
+        };
+        match self.crawl_delay {
+            Some(d) => format!("{rules}, Crawl-delay {d:?}"),
+            None => rules,
+        }
+    }
+
     fn parse(token: &str, body: &[u8], base: &Url) -> Self {
         match Robot::new(token, body) {
             Ok(robot) => {

@@ -1,42 +1,91 @@
-//! The frontier: which URLs are waiting, which were seen, and which host may go next.
+//! The frontier: every piece of crawl state — which URLs wait, which were seen, which
+//! are in flight, and which host may go next.
 //!
-//! The crawl engine talks to the frontier through the small [`Frontier`] trait, so the
-//! in-memory default ([`MemoryFrontier`]) can be swapped for an on-disk store (resumable
-//! crawls) or a shared one (crawls across machines) without touching the engine.
+//! The engine talks to the frontier through the [`Frontier`] trait and keeps no crawl
+//! state of its own, so the in-memory default ([`MemoryFrontier`]) can be swapped for
+//! an on-disk store (a crawl that survives `kill -9`) or a shared one (one crawl across
+//! many machines) without touching the engine. What lives behind the trait:
 //!
-//! Politeness lives here because it must hold across everything that pops work: a
-//! request is handed out only when its host has a free slot and its delay has passed,
-//! and hosts wait in their own queues, so a slow host never blocks the others.
+//! - the seen-set, with per-host page budgets and the `--max-pages` count decided in
+//!   the same step as the seen check ([`Frontier::push`]);
+//! - per-host queues and politeness: at most so many requests in flight to a host, a
+//!   gap between their starts, `Crawl-delay` and `Retry-After` holds;
+//! - leases: [`Frontier::pop`] hands a request out as a [`Lease`], and only
+//!   [`Frontier::complete`] (or [`Frontier::release`]) ends it; a lease that a dead
+//!   worker never ends can expire and go back to the queue (backends that outlive a
+//!   process);
+//! - retries waiting for their backoff, and redirect targets claimed by the request
+//!   that reached them ([`Frontier::claim`]);
+//! - markers of work done once per crawl, such as the sitemaps of an origin
+//!   ([`Frontier::first`]);
+//! - termination: [`Pop::Drained`] only when nothing is queued, waiting for a retry or
+//!   leased, anywhere.
+//!
+//! # How the engine uses it
+//!
+//! ```
+//! use crawl::frontier::{Done, Frontier, MemoryFrontier, Pop, Policy, Request};
+//! use crawl::record::Outcome;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), crawl::Error> {
+//! let frontier = MemoryFrontier::new(Policy::default());
+//! let seed = Request::seed(url::Url::parse("http://a.test/").expect("a URL"));
+//! frontier.push(vec![seed]).await?;
+//! let Pop::Ready(lease) = frontier.pop().await? else { unreachable!() };
+//! // ... fetch lease.request.url, write its links, then end the lease with the links
+//! // the crawl follows from it:
+//! let child = lease.request.child(url::Url::parse("http://a.test/next").expect("a URL"));
+//! let verdicts = frontier.complete(lease, Done::with_links(Outcome::Fetched, vec![child])).await?;
+//! assert_eq!(frontier.queued().await?, 1);
+//! # let _ = verdicts;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! When `pop` answers [`Pop::Wait`], nothing may go now: the engine waits for the
+//! duration given, or for [`Frontier::changed`], whichever comes first.
+//!
+//! A new backend proves itself with [`conformance`]: the same contract tests run
+//! against every implementation.
 
+pub mod conformance;
 pub mod memory;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use serde::{Deserialize, Serialize};
 use url::{Position, Url};
 
 pub use memory::MemoryFrontier;
 
 use crate::error::Error;
+use crate::record::Outcome;
 
-/// A URL waiting to be fetched, with what the crawl needs to know about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A URL waiting to be fetched, with what the crawl needs to know about it. Serializable,
+/// so a store or a shared frontier can keep it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     /// The URL, without fragment.
     pub url: Url,
     /// Hops from the listed URL it descends from (0 for a listed URL).
     pub depth: u32,
-    /// Host of the listed URL it descends from, for scope checks.
+    /// The host scope checks compare against: the host a listed URL finally answered
+    /// from (after its redirects), inherited by everything found below it.
     pub root: Arc<str>,
     /// Earlier attempts of this request (0 for the first).
     pub attempt: u32,
     /// What the URL is expected to be.
     pub kind: Kind,
+    /// The page it was found on (`None` for a listed URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Arc<str>>,
 }
 
 /// What a request fetches. Serialized as `"page"` or `"sitemap"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// An HTML page whose links are extracted.
@@ -47,7 +96,7 @@ pub enum Kind {
 }
 
 impl Request {
-    /// A listed URL: depth 0, its own root.
+    /// A listed URL: depth 0, its own root, no parent.
     pub fn seed(url: Url) -> Self {
         let root: Arc<str> = url.host_str().unwrap_or_default().into();
         Request {
@@ -56,6 +105,19 @@ impl Request {
             root,
             attempt: 0,
             kind: Kind::Page,
+            parent: None,
+        }
+    }
+
+    /// A page found on this one: one hop deeper, same root, this page as parent.
+    pub fn child(&self, url: Url) -> Self {
+        Request {
+            url,
+            depth: self.depth + 1,
+            root: self.root.clone(),
+            attempt: 0,
+            kind: Kind::Page,
+            parent: Some(self.url.as_str().into()),
         }
     }
 
@@ -63,66 +125,194 @@ impl Request {
     pub fn host(&self) -> &str {
         self.url.host_str().unwrap_or_default()
     }
+
+    /// Whether the request counts against `--max-pages` and the per-host budget: a
+    /// page on its first attempt (sitemaps and retries do not).
+    pub fn counts_as_page(&self) -> bool {
+        self.kind == Kind::Page && self.attempt == 0
+    }
+}
+
+/// A request handed out by [`Frontier::pop`]: it is the holder's until it is passed to
+/// [`Frontier::complete`] or [`Frontier::release`], or until it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The backend's identifier of this lease.
+    pub id: u64,
+    /// The request.
+    pub request: Request,
+    /// When the backend takes the request back if the lease is neither ended nor
+    /// renewed ([`Frontier::renew`]); `None` when leases never expire (in memory, where
+    /// a dead worker means a dead crawl).
+    pub expires: Option<SystemTime>,
 }
 
 /// What [`Frontier::pop`] found.
 #[derive(Debug)]
 pub enum Pop {
-    /// A request whose host may be fetched now. Report its end with [`Frontier::complete`].
-    Ready(Request),
-    /// Requests are waiting but no host may go yet: ask again after the duration, or
-    /// (`None`) once a request in flight completes.
-    NotYet(Option<Duration>),
-    /// Nothing is waiting.
-    Empty,
+    /// A request whose host may be fetched now.
+    Ready(Lease),
+    /// Requests are waiting, but none may go now: ask again after the duration, or
+    /// (`None`, or sooner) when [`Frontier::changed`] fires.
+    Wait(Option<Duration>),
+    /// Nothing is queued, waiting for a retry or leased, anywhere: the crawl is over.
+    Drained,
 }
 
-/// How a popped request ended, and what the host taught us.
-#[derive(Debug)]
+/// What [`Frontier::push`] (or [`Frontier::complete`], for a page's links) did with
+/// each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// New: queued.
+    Queued,
+    /// Seen before (queued, fetched or claimed): dropped.
+    Seen,
+    /// Left out: `--max-pages` pages are already queued or done.
+    MaxPages,
+    /// Left out: its host's `--max-pages-per-host` budget is used up.
+    HostBudget,
+    /// Left out: deeper than `--depth` (not recorded as seen, so a shorter path to it
+    /// found later still queues it).
+    Depth,
+}
+
+/// What a request taught about a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostNews {
+    /// The host (a request's politeness key).
+    pub host: String,
+    /// Its least gap between request starts (robots.txt `Crawl-delay`).
+    pub gap: Option<Duration>,
+    /// Hold back every request to it for this long (`Retry-After`).
+    pub hold: Option<Duration>,
+}
+
+/// How a leased request ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Done {
-    /// The request that was popped.
-    pub request: Request,
-    /// Queue the request again after this delay (a retry).
+    /// Fetched, failed or skipped (for counters; the record itself goes to the sink).
+    pub outcome: Outcome,
+    /// Queue the request again after this delay, one attempt further (a retry); the
+    /// outcome is then the attempt's, not final.
     pub retry_in: Option<Duration>,
-    /// The host's minimum gap between requests, if learned (robots.txt `Crawl-delay`).
-    pub host_gap: Option<Duration>,
-    /// Hold back every request to the host for this long (`Retry-After`).
-    pub hold_host: Option<Duration>,
+    /// What was learned about hosts: the request's own and any its redirects reached.
+    pub hosts: Vec<HostNews>,
+    /// Requests found on the page that the crawl follows (already within scope, depth
+    /// and filters); the seen-set and the limits decide, as for [`Frontier::push`].
+    pub links: Vec<Request>,
 }
 
 impl Done {
-    /// A request that ended for good, with nothing learned about its host.
-    pub fn finished(request: Request) -> Self {
+    /// An ended request with nothing learned and no links.
+    pub fn new(outcome: Outcome) -> Self {
         Done {
-            request,
+            outcome,
             retry_in: None,
-            host_gap: None,
-            hold_host: None,
+            hosts: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
+    /// An ended request whose page gave `links` to follow.
+    pub fn with_links(outcome: Outcome, links: Vec<Request>) -> Self {
+        Done {
+            links,
+            ..Done::new(outcome)
         }
     }
 }
 
-/// Where discovered URLs wait, with the seen-set and per-host politeness.
+/// The rules a frontier enforces. Every backend takes the same policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Requests in flight at once to one host.
+    pub max_in_flight: usize,
+    /// Minimum gap between the starts of two requests to one host.
+    pub min_gap: Duration,
+    /// Let only one request go to a new host until the first one completes (and reports
+    /// what it learned from robots.txt, such as `Crawl-delay`).
+    pub probe_first: bool,
+    /// Pages accepted in the whole crawl (`--max-pages`): queued, in flight or done.
+    pub max_pages: Option<u64>,
+    /// Pages accepted from one host (`--max-pages-per-host`).
+    pub max_pages_per_host: Option<u64>,
+    /// Pages deeper than this are left out (`--depth`); `None` for no limit.
+    pub max_depth: Option<u32>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_in_flight: crate::config::DEFAULT_HOST_CONCURRENCY,
+            min_gap: crate::config::DEFAULT_HOST_DELAY,
+            probe_first: true,
+            max_pages: None,
+            max_pages_per_host: None,
+            max_depth: None,
+        }
+    }
+}
+
+/// Where discovered URLs wait: the seen-set, per-host queues and politeness, leases,
+/// retries, limits and the end of the crawl.
 ///
-/// Contract: every request handed out by [`pop`](Frontier::pop) is later passed to
-/// [`complete`](Frontier::complete) exactly once; the crawl is over when `pop` returns
-/// [`Pop::Empty`] and nothing is in flight.
+/// Contract (checked for any backend by [`conformance`]):
+/// - a URL is queued at most once per crawl ([`push`](Frontier::push) and the links of
+///   [`complete`](Frontier::complete) answer [`Verdict::Seen`] for a URL seen before);
+///   the limits are decided with the seen check, so racing pushes cannot overshoot;
+/// - [`pop`](Frontier::pop) hands out a request only when its host has a free slot and
+///   its gap and holds have passed; every lease is ended exactly once, by `complete`
+///   or `release`;
+/// - [`Pop::Drained`] means nothing is queued, waiting or leased anywhere; a frontier
+///   that holds requests but can hand none out and has none in flight returns an
+///   error, never a silent end.
 pub trait Frontier: Send + Sync + 'static {
-    /// Queues a request unless its URL was seen before. Returns whether it was queued.
-    fn push(&self, request: Request) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Queues requests (listed URLs, sitemap entries) unless seen before or over a
+    /// limit, in one batch. Returns one verdict per request, in order.
+    fn push(
+        &self,
+        requests: Vec<Request>,
+    ) -> impl Future<Output = Result<Vec<Verdict>, Error>> + Send;
 
     /// The next request whose host may be fetched now.
     fn pop(&self) -> impl Future<Output = Result<Pop, Error>> + Send;
 
-    /// Ends a popped request: frees its host slot, applies what was learned, and queues
-    /// it again if it is to be retried.
-    fn complete(&self, done: Done) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Resolves when the frontier may have changed in a way that lets `pop` give more
+    /// (a push, a completion, another worker's work); may resolve spuriously.
+    fn changed(&self) -> impl Future<Output = ()> + Send;
 
-    /// Marks a URL as seen without queueing it (the end of a redirect chain). Returns
-    /// whether it was new.
-    fn mark_seen(&self, url: &Url) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Ends a lease: frees its host slot, applies what was learned about hosts, queues
+    /// the page's links (one batch, verdicts returned in order) and, for a retry, the
+    /// request again after its delay.
+    fn complete(
+        &self,
+        lease: Lease,
+        done: Done,
+    ) -> impl Future<Output = Result<Vec<Verdict>, Error>> + Send;
 
-    /// Requests waiting (not in flight).
+    /// Gives a lease back untouched (the crawl is stopping): the request goes back to
+    /// the front of its queue as if it had never been popped.
+    fn release(&self, lease: Lease) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Extends a lease that is still being worked on. Backends whose leases do not
+    /// expire need not override this.
+    fn renew(&self, lease: &Lease) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = lease;
+        async { Ok(()) }
+    }
+
+    /// Claims `url`, a redirect target the leased request reached, so no other request
+    /// fetches it too. Returns whether this lease may fetch it: `true` when it was not
+    /// seen before, or was claimed earlier by the same request (a retry, or a request
+    /// whose lease expired and came back).
+    fn claim(&self, lease: &Lease, url: &Url) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Whether this is the first time `key` is asked about in this crawl (work done
+    /// once per crawl, such as reading an origin's sitemaps).
+    fn first(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Requests waiting (queued or waiting for a retry), not leased.
     fn queued(&self) -> impl Future<Output = Result<u64, Error>> + Send;
 }
 
@@ -159,5 +349,17 @@ mod tests {
             fingerprint(&u("http://a/?a&b")),
             fingerprint(&u("http://a/?b&a"))
         );
+    }
+
+    #[test]
+    fn requests_round_trip_through_json() {
+        let seed = Request::seed(u("http://a.test/x"));
+        let child = seed.child(u("http://a.test/y"));
+        let json = serde_json::to_string(&child).expect("serializes");
+        let back: Request = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, child);
+        assert_eq!(back.parent.as_deref(), Some("http://a.test/x"));
+        assert_eq!(back.depth, 1);
+        assert!(back.counts_as_page());
     }
 }

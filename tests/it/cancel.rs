@@ -51,7 +51,7 @@ async fn cancel_writes_whole_pages_and_reports_the_interrupt() {
         .collect();
     for p in &pages {
         let links: Vec<String> = p.links.iter().map(|l| l.url.to_string()).collect();
-        assert_eq!(links, expected, "page {} is not whole", p.source);
+        assert_eq!(links, expected, "page {} is not whole", p.source());
     }
     assert_eq!(done.summary.pages_written, pages.len() as u64);
     assert_eq!(done.summary.links_written, 200 * pages.len() as u64);
@@ -59,7 +59,7 @@ async fn cancel_writes_whole_pages_and_reports_the_interrupt() {
         .iter()
         .filter(|p| {
             let i: u32 = p
-                .source
+                .source()
                 .path()
                 .trim_start_matches("/m/")
                 .parse()

@@ -89,7 +89,7 @@ async fn source_is_the_listed_url_without_its_fragment() {
     let done = crawl(config().build().expect("config"), [listed]).await;
     let pages = done.pages();
     assert_eq!(pages.len(), 1);
-    assert_eq!(pages[0].source.as_str(), server.url_str("/index.html"));
+    assert_eq!(pages[0].source().as_str(), server.url_str("/index.html"));
     assert_eq!(server.hits("/index.html"), 1);
 }
 
@@ -101,12 +101,12 @@ async fn links_resolve_against_the_final_url_after_a_redirect() {
     assert_eq!(pages.len(), 1, "{pages:#?}");
     let page = &pages[0];
     assert_eq!(
-        page.source.as_str(),
+        page.source().as_str(),
         server.url_str("/old/"),
         "source is as listed"
     );
     assert_eq!(
-        page.final_url.as_str(),
+        page.final_url().map(|u| u.as_str()).unwrap_or_default(),
         server.url_str("/docs/guide/page.html")
     );
     assert_eq!(
@@ -224,8 +224,11 @@ async fn depth_one_follows_same_host_links_once_and_no_further() {
     for path in ["/up.html", "/sub/e.html", "/b.html?q=1&r=2"] {
         assert_eq!(server.hits(path), 0, "{path}");
     }
-    let sources: std::collections::BTreeSet<String> =
-        done.pages().iter().map(|p| p.source.to_string()).collect();
+    let sources: std::collections::BTreeSet<String> = done
+        .pages()
+        .iter()
+        .map(|p| p.source().to_string())
+        .collect();
     let expected: std::collections::BTreeSet<String> =
         ["/index.html", "/a.html", "/b.html", "/sub/d.html"]
             .iter()

@@ -268,7 +268,9 @@ fn encode(page: &PageLinks, format: Format) -> Vec<u8> {
     runtime.block_on(async {
         let mut sink = WriterSink::new(Vec::new(), "memory", format, false);
         sink.write_page(page).await.expect("write to a Vec");
-        sink.finish().await.expect("finish");
+        sink.finish(&crawl::Summary::default())
+            .await
+            .expect("finish");
         sink.into_inner()
     })
 }
@@ -277,7 +279,7 @@ fn check_formats(page: &PageLinks) -> Result<(), TestCaseError> {
     let want: Vec<(String, String)> = page
         .links
         .iter()
-        .map(|l| (page.source.to_string(), l.url.to_string()))
+        .map(|l| (page.source().to_string(), l.url.to_string()))
         .collect();
 
     let tsv = String::from_utf8(encode(page, Format::Tsv)).expect("TSV is UTF-8");
@@ -342,7 +344,7 @@ proptest! {
     ) {
         let opts = ExtractOptions { keep_fragments, encoding: None };
         let links = extract_links(&base, &html, opts);
-        let page = PageLinks { source: base.clone(), final_url: base, links };
+        let page = PageLinks::fetched(base.clone(), base, links);
         check_formats(&page)?;
     }
 

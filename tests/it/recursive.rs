@@ -13,7 +13,7 @@ use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use crawl::frontier::{Done, Pop, Request};
+use crawl::frontier::{Done, Lease, Pop, Request, Verdict};
 use crawl::{CancellationToken, Crawler, Frontier, MemoryFrontier, MemorySink, Scope, Seeds};
 use regex::Regex;
 use url::Url;
@@ -320,7 +320,7 @@ async fn retry_after_delays_the_retry_and_holds_back_the_whole_host() {
     let written: Vec<_> = done
         .pages()
         .into_iter()
-        .filter(|p| p.source.as_str() == source)
+        .filter(|p| p.source().as_str() == source)
         .collect();
     assert_eq!(written.len(), 1, "the recovered page is written once");
     assert_eq!(
@@ -514,18 +514,28 @@ async fn max_pages_per_host_counts_the_listed_page() {
 struct SlowPush(MemoryFrontier);
 
 impl Frontier for SlowPush {
-    async fn push(&self, request: Request) -> Result<bool, crawl::Error> {
+    async fn push(&self, requests: Vec<Request>) -> Result<Vec<Verdict>, crawl::Error> {
         tokio::time::sleep(Duration::from_millis(5)).await;
-        self.0.push(request).await
+        self.0.push(requests).await
     }
     async fn pop(&self) -> Result<Pop, crawl::Error> {
         self.0.pop().await
     }
-    async fn complete(&self, done: Done) -> Result<(), crawl::Error> {
-        self.0.complete(done).await
+    async fn changed(&self) {
+        self.0.changed().await;
     }
-    async fn mark_seen(&self, url: &Url) -> Result<bool, crawl::Error> {
-        self.0.mark_seen(url).await
+    async fn complete(&self, lease: Lease, done: Done) -> Result<Vec<Verdict>, crawl::Error> {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        self.0.complete(lease, done).await
+    }
+    async fn release(&self, lease: Lease) -> Result<(), crawl::Error> {
+        self.0.release(lease).await
+    }
+    async fn claim(&self, lease: &Lease, url: &Url) -> Result<bool, crawl::Error> {
+        self.0.claim(lease, url).await
+    }
+    async fn first(&self, key: &str) -> Result<bool, crawl::Error> {
+        self.0.first(key).await
     }
     async fn queued(&self) -> Result<u64, crawl::Error> {
         self.0.queued().await

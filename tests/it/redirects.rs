@@ -159,7 +159,10 @@ async fn a_redirect_keeps_the_fragment_out_of_the_request() {
     let done = crawl(config().build().expect("config"), [server.url("/start")]).await;
     assert_eq!(server.hits("/target"), 1);
     assert_eq!(
-        done.pages()[0].final_url.as_str(),
+        done.pages()[0]
+            .final_url()
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
         server.url_str("/target")
     );
 }

@@ -126,7 +126,9 @@ pub fn wait(mut child: Child) -> Run {
     }
 }
 
-fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> JoinHandle<String> {
+/// Reads a child's pipe to its end on a thread of its own (so the child never blocks
+/// on a full pipe), and gives what it read.
+pub fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> JoinHandle<String> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
         if let Some(mut pipe) = pipe {

@@ -81,7 +81,7 @@ impl Crawled {
     pub fn links_of(&self, source: &str) -> Vec<String> {
         self.pages()
             .iter()
-            .filter(|p| p.source.as_str() == source)
+            .filter(|p| p.source().as_str() == source)
             .flat_map(|p| p.links.iter().map(|l| l.url.to_string()))
             .collect()
     }

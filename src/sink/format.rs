@@ -1,95 +1,18 @@
-//! Where pairs go: the [`PageLinks`] record, the [`Sink`] trait, the output formats, and
-//! the single writer task.
-//!
-//! One task owns the sink and is fed by a bounded channel, so a slow disk slows the
-//! fetchers instead of growing memory. A page's pairs are encoded into one buffer and
-//! reach the output together: never interleaved with another page's, never half-written.
+//! The pairs' formats: TSV, CSV, JSON Lines, DOT and GraphML, encoded page by page
+//! into one buffer so a page's pairs reach the output together.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
 use url::Url;
 
+use super::{PageLinks, Sink, WRITE_AT};
 use crate::config::{Format, Output};
 use crate::error::Error;
-use crate::extract::Link;
-use crate::stats::Stats;
-
-/// Buffered bytes that trigger a write before the channel runs dry.
-const WRITE_AT: usize = 64 * 1024;
-
-/// The links found on one page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageLinks {
-    /// The page's URL as listed (or as discovered), without fragment.
-    pub source: Url,
-    /// The URL the page was finally served from, after redirects.
-    pub final_url: Url,
-    /// Its links in document order, each target once.
-    pub links: Vec<Link>,
-}
-
-/// Receives every page's links, one page at a time, from the single writer task.
-pub trait Sink: Send + 'static {
-    /// Takes one page's links. Called in the order pages complete.
-    fn write_page(&mut self, page: &PageLinks) -> impl Future<Output = Result<(), Error>> + Send;
-
-    /// Called whenever no page is waiting: a good moment to push buffered data out.
-    fn flush(&mut self) -> impl Future<Output = Result<(), Error>> + Send {
-        async { Ok(()) }
-    }
-
-    /// Called once after the last page (also after an interrupt).
-    fn finish(&mut self) -> impl Future<Output = Result<(), Error>> + Send {
-        async { Ok(()) }
-    }
-}
-
-/// Collects pages in memory; clone it to read them after the crawl.
-#[derive(Debug, Clone, Default)]
-pub struct MemorySink {
-    pages: Arc<Mutex<Vec<PageLinks>>>,
-}
-
-impl MemorySink {
-    /// An empty sink.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The pages received so far.
-    pub fn pages(&self) -> Vec<PageLinks> {
-        self.pages.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Every `(source, target)` pair received so far.
-    pub fn pairs(&self) -> Vec<(String, String)> {
-        self.pages()
-            .iter()
-            .flat_map(|p| {
-                p.links
-                    .iter()
-                    .map(|l| (p.source.to_string(), l.url.to_string()))
-            })
-            .collect()
-    }
-}
-
-impl Sink for MemorySink {
-    async fn write_page(&mut self, page: &PageLinks) -> Result<(), Error> {
-        self.pages
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(page.clone());
-        Ok(())
-    }
-}
+use crate::stats::Summary;
 
 /// Writes pages in one of the [`Format`]s to any async writer.
 pub struct WriterSink<W> {
@@ -187,6 +110,9 @@ impl OutputSink {
 
 impl<W: AsyncWrite + Unpin + Send + 'static> Sink for WriterSink<W> {
     async fn write_page(&mut self, page: &PageLinks) -> Result<(), Error> {
+        if page.links.is_empty() {
+            return Ok(());
+        }
         self.encoder.page(&mut self.buf, page);
         if self.buf.len() >= WRITE_AT {
             self.write_buf().await?;
@@ -199,7 +125,7 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for WriterSink<W> {
         self.writer.flush().await.map_err(|e| self.err(e))
     }
 
-    async fn finish(&mut self) -> Result<(), Error> {
+    async fn finish(&mut self, _summary: &Summary) -> Result<(), Error> {
         self.encoder.end(&mut self.buf);
         self.flush().await
     }
@@ -239,9 +165,9 @@ impl Encoder {
     }
 
     fn page(&mut self, out: &mut Vec<u8>, page: &PageLinks) {
-        let source = page.source.as_str();
+        let source = page.source().as_str();
         match self.format {
-            Format::Graphml => self.graphml_node(out, &page.source),
+            Format::Graphml => self.graphml_node(out, page.source()),
             Format::Csv => {
                 let pairs = page.links.iter().map(|l| (source, l.url.as_str()));
                 return csv_records(out, pairs);
@@ -356,56 +282,17 @@ fn xml_escape(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// How long the writer waits for another page before it flushes what it holds.
-const FLUSH_IDLE: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// The single writer task: drains the channel into the sink, flushes when no page
-/// has come for [`FLUSH_IDLE`] (not after every page: a flush is a system call, and
-/// with a fast crawl the channel is empty between most pages), and finishes the sink
-/// when every sender is gone.
-pub(crate) async fn run_writer<S: Sink>(
-    mut rx: mpsc::Receiver<PageLinks>,
-    mut sink: S,
-    stats: Arc<Stats>,
-) -> Result<(), Error> {
-    use std::sync::atomic::Ordering::Relaxed;
-    let mut dirty = false;
-    loop {
-        let next = if dirty && rx.is_empty() {
-            match tokio::time::timeout(FLUSH_IDLE, rx.recv()).await {
-                Ok(next) => next,
-                Err(_idle) => {
-                    sink.flush().await?;
-                    dirty = false;
-                    continue;
-                }
-            }
-        } else {
-            rx.recv().await
-        };
-        let Some(page) = next else { break };
-        sink.write_page(&page).await?;
-        dirty = true;
-        stats.pages_written.fetch_add(1, Relaxed);
-        stats
-            .links_written
-            .fetch_add(page.links.len() as u64, Relaxed);
-        tracing::info!("Wrote results for source URL: {}", page.source);
-    }
-    sink.finish().await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::LinkTag;
+    use crate::extract::{Link, LinkTag};
 
     fn page() -> PageLinks {
         let u = |s: &str| Url::parse(s).expect("test URL");
-        PageLinks {
-            source: u("http://a.test/"),
-            final_url: u("http://a.test/"),
-            links: vec![
+        PageLinks::fetched(
+            u("http://a.test/"),
+            u("http://a.test/"),
+            vec![
                 Link {
                     url: u("http://a.test/x?q=\"1\""),
                     tag: LinkTag::A,
@@ -415,13 +302,13 @@ mod tests {
                     tag: LinkTag::Area,
                 },
             ],
-        }
+        )
     }
 
     async fn encode(format: Format, header: bool) -> String {
         let mut sink = WriterSink::new(Vec::new(), "mem", format, header);
         sink.write_page(&page()).await.expect("write");
-        sink.finish().await.expect("finish");
+        sink.finish(&Summary::default()).await.expect("finish");
         String::from_utf8(sink.into_inner()).expect("utf-8")
     }
 
@@ -469,18 +356,5 @@ mod tests {
         assert_eq!(xml.matches("<node ").count(), 3);
         assert_eq!(xml.matches("<edge ").count(), 2);
         assert!(xml.ends_with("</graphml>\n"));
-    }
-
-    #[tokio::test]
-    async fn writer_task_counts_and_finishes() {
-        let (tx, rx) = mpsc::channel(4);
-        let sink = MemorySink::new();
-        let stats = Arc::new(Stats::default());
-        let task = tokio::spawn(run_writer(rx, sink.clone(), stats.clone()));
-        tx.send(page()).await.expect("send");
-        drop(tx);
-        task.await.expect("join").expect("writer");
-        assert_eq!(sink.pairs().len(), 2);
-        assert_eq!(stats.links_written(), 2);
     }
 }

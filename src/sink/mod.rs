@@ -1,0 +1,199 @@
+//! Where results go: the [`PageLinks`] each request ends with, the [`Sink`] trait,
+//! the output formats, and the record file.
+//!
+//! One task of the engine owns the sink: it is handed one request's end at a time, in
+//! the order requests end, so a sink needs no locking and a page's pairs are never
+//! interleaved with another page's.
+
+mod format;
+mod records;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use url::Url;
+
+pub use format::{OutputSink, WriterSink};
+pub use records::RecordsSink;
+
+use crate::error::Error;
+use crate::extract::Link;
+use crate::frontier::Kind;
+use crate::record::{Outcome, PageRecord};
+use crate::stats::Summary;
+
+/// Buffered bytes that trigger a write before the engine next flushes.
+pub(crate) const WRITE_AT: usize = 64 * 1024;
+
+/// How one request ended, and for a fetched page, its links.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageLinks {
+    /// How the request ended: fetched, failed or skipped, with its status, timing and
+    /// where it was found.
+    pub record: PageRecord,
+    /// The page's links in document order, each target once (empty unless fetched).
+    pub links: Vec<Link>,
+}
+
+impl PageLinks {
+    /// A fetched page's links, with a record that says only that.
+    pub fn fetched(source: Url, final_url: Url, links: Vec<Link>) -> Self {
+        let mut record = PageRecord::new(source, Kind::Page, Outcome::Fetched);
+        record.final_url = Some(final_url);
+        record.links = links.len() as u64;
+        PageLinks { record, links }
+    }
+
+    /// The page's URL as listed or discovered, without fragment: the source of its
+    /// pairs.
+    pub fn source(&self) -> &Url {
+        &self.record.url
+    }
+
+    /// The URL the page was finally served from, after redirects.
+    pub fn final_url(&self) -> Option<&Url> {
+        self.record.final_url.as_ref()
+    }
+}
+
+/// Receives how every request ended, one at a time, from the engine's single writer
+/// task.
+///
+/// `write_page` is called once per request that ended for good (not for an attempt
+/// that is retried): fetched pages with their links, failures and skips with an empty
+/// list. Pairs sinks write the links and ignore the rest.
+///
+/// An error from any method stops the crawl: no new request starts, requests in
+/// flight are abandoned, and [`Crawler::run`](crate::Crawler::run) returns that error
+/// once the crawl has stopped (the sink is not called again, `finish` included).
+///
+/// ```
+/// use crawl::{PageLinks, Sink, Summary};
+///
+/// /// Counts broken pages.
+/// #[derive(Default)]
+/// struct Broken(u64);
+///
+/// impl Sink for Broken {
+///     async fn write_page(&mut self, page: &PageLinks) -> Result<(), crawl::Error> {
+///         if page.record.status.is_some_and(|s| s >= 400) {
+///             self.0 += 1;
+///         }
+///         Ok(())
+///     }
+///
+///     async fn finish(&mut self, summary: &Summary) -> Result<(), crawl::Error> {
+///         println!("{} broken of {} fetched", self.0, summary.pages);
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// Two sinks together are a sink (`(a, b)`), and so is an optional one.
+pub trait Sink: Send + 'static {
+    /// Takes one request's end. Called in the order requests end.
+    fn write_page(&mut self, page: &PageLinks) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Called when no page has come for a moment: a good time to push buffered data
+    /// out.
+    fn flush(&mut self) -> impl Future<Output = Result<(), Error>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Called once after the last page (also after an interrupt), with the summary
+    /// the crawl returns.
+    fn finish(&mut self, summary: &Summary) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = summary;
+        async { Ok(()) }
+    }
+}
+
+impl<A: Sink, B: Sink> Sink for (A, B) {
+    async fn write_page(&mut self, page: &PageLinks) -> Result<(), Error> {
+        self.0.write_page(page).await?;
+        self.1.write_page(page).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Error> {
+        self.0.flush().await?;
+        self.1.flush().await
+    }
+
+    async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
+        self.0.finish(summary).await?;
+        self.1.finish(summary).await
+    }
+}
+
+impl<S: Sink> Sink for Option<S> {
+    async fn write_page(&mut self, page: &PageLinks) -> Result<(), Error> {
+        match self {
+            Some(sink) => sink.write_page(page).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), Error> {
+        match self {
+            Some(sink) => sink.flush().await,
+            None => Ok(()),
+        }
+    }
+
+    async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
+        match self {
+            Some(sink) => sink.finish(summary).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Collects every request's end in memory; clone it to read them after the crawl.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySink {
+    pages: Arc<Mutex<Vec<PageLinks>>>,
+}
+
+impl MemorySink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every request's end received so far, fetched or not.
+    pub fn records(&self) -> Vec<PageRecord> {
+        self.lock().iter().map(|p| p.record.clone()).collect()
+    }
+
+    /// The fetched pages received so far, with their links.
+    pub fn pages(&self) -> Vec<PageLinks> {
+        self.lock()
+            .iter()
+            .filter(|p| p.record.is_fetched() && p.record.kind == Kind::Page)
+            .cloned()
+            .collect()
+    }
+
+    /// Every `(source, target)` pair received so far.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.lock()
+            .iter()
+            .flat_map(|p| {
+                p.links
+                    .iter()
+                    .map(|l| (p.source().to_string(), l.url.to_string()))
+            })
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PageLinks>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Sink for MemorySink {
+    async fn write_page(&mut self, page: &PageLinks) -> Result<(), Error> {
+        self.lock().push(page.clone());
+        Ok(())
+    }
+}

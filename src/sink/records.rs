@@ -1,0 +1,138 @@
+//! `--pages`: one JSON object per request, one per line, and the summary last.
+
+use std::path::Path;
+
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::{PageLinks, Sink, WRITE_AT};
+use crate::error::Error;
+use crate::stats::Summary;
+
+/// Writes each request's [`PageRecord`](crate::PageRecord) as a line of JSON, and at
+/// the end a line `{"summary":{…}}` with the crawl's [`Summary`]. Each line is written
+/// whole.
+pub struct RecordsSink<W> {
+    writer: W,
+    name: String,
+    buf: Vec<u8>,
+}
+
+impl<W> std::fmt::Debug for RecordsSink<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordsSink")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl RecordsSink<tokio::fs::File> {
+    /// Creates (or truncates) the record file at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Output`] naming the path when it cannot be created.
+    pub async fn create(path: &Path) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let file = tokio::fs::File::create(path)
+            .await
+            .map_err(|source| Error::Output {
+                name: name.clone(),
+                source,
+            })?;
+        Ok(RecordsSink::new(file, name))
+    }
+}
+
+impl<W: AsyncWrite + Unpin + Send + 'static> RecordsSink<W> {
+    /// Records to `writer`; `name` appears in error messages.
+    pub fn new(writer: W, name: impl Into<String>) -> Self {
+        RecordsSink {
+            writer,
+            name: name.into(),
+            buf: Vec::with_capacity(WRITE_AT * 2),
+        }
+    }
+
+    /// The writer, after [`Sink::finish`].
+    pub fn into_inner(self) -> W {
+        self.writer
+    }
+
+    async fn write_buf(&mut self) -> Result<(), Error> {
+        if !self.buf.is_empty() {
+            let res = self.writer.write_all(&self.buf).await;
+            self.buf.clear();
+            res.map_err(|source| Error::Output {
+                name: self.name.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn line<T: serde::Serialize>(&mut self, value: &T) {
+        let start = self.buf.len();
+        // Serializing plain data into a Vec cannot fail; if it ever did, the partial
+        // line is cut so the file stays one object a line.
+        if serde_json::to_writer(&mut self.buf, value).is_ok() {
+            self.buf.push(b'\n');
+        } else {
+            self.buf.truncate(start);
+        }
+    }
+}
+
+impl<W: AsyncWrite + Unpin + Send + 'static> Sink for RecordsSink<W> {
+    async fn write_page(&mut self, page: &PageLinks) -> Result<(), Error> {
+        self.line(&page.record);
+        if self.buf.len() >= WRITE_AT {
+            self.write_buf().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), Error> {
+        self.write_buf().await?;
+        self.writer.flush().await.map_err(|source| Error::Output {
+            name: self.name.clone(),
+            source,
+        })
+    }
+
+    async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
+        #[derive(serde::Serialize)]
+        struct Last<'a> {
+            summary: &'a Summary,
+        }
+        self.line(&Last { summary });
+        self.flush().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::PageRecord;
+    use url::Url;
+
+    #[tokio::test]
+    async fn one_record_a_line_and_the_summary_last() {
+        let u = |s: &str| Url::parse(s).expect("test URL");
+        let mut sink = RecordsSink::new(Vec::new(), "mem");
+        let page = PageLinks::fetched(u("http://a.test/"), u("http://a.test/"), Vec::new());
+        sink.write_page(&page).await.expect("write");
+        sink.write_page(&page).await.expect("write");
+        let summary = Summary {
+            pages: 2,
+            ..Summary::default()
+        };
+        sink.finish(&summary).await.expect("finish");
+        let text = String::from_utf8(sink.into_inner()).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let record: PageRecord = serde_json::from_str(lines[0]).expect("a record");
+        assert_eq!(record.url.as_str(), "http://a.test/");
+        let last: serde_json::Value = serde_json::from_str(lines[2]).expect("json");
+        assert_eq!(last["summary"]["pages"], 2);
+    }
+}
