@@ -220,7 +220,7 @@ fn regex(s: &str) -> Result<Regex, String> {
 impl Cli {
     /// The validated configuration these options describe.
     pub fn to_config(&self) -> Result<Config, crawl::Error> {
-        Config::builder()
+        let mut builder = Config::builder()
             .input(Input::from_arg(&self.input))
             .output(Output::from_arg(&self.output))
             .format(match self.format {
@@ -233,32 +233,36 @@ impl Cli {
             .header(self.header)
             .append(self.append)
             .keep_fragments(self.keep_fragments)
-            .concurrency(self.concurrency)
+            .concurrency(self.concurrency.get())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .max_body(self.max_body)
             .max_redirects(self.max_redirects)
             .user_agent(self.user_agent.clone())
             .depth(self.depth)
-            .max_pages(self.max_pages)
-            .max_pages_per_host(self.max_pages_per_host)
             .max_url_len(self.max_url_len)
             .scope(match self.scope {
                 ScopeArg::Host => Scope::Host,
                 ScopeArg::Domain => Scope::Domain,
                 ScopeArg::Any => Scope::Any,
             })
-            .include(self.include.clone())
-            .exclude(self.exclude.clone())
+            .include(self.include.iter().map(Regex::as_str))
+            .exclude(self.exclude.iter().map(Regex::as_str))
             .sitemap(self.sitemap)
             .respect_robots(!self.ignore_robots)
-            .host_concurrency(self.host_concurrency)
+            .host_concurrency(self.host_concurrency.get())
             .host_delay(self.host_delay)
             .retries(self.retries)
             .max_retry_after(self.max_retry_after)
             .block_private(self.block_private)
-            .resolve(self.resolve.clone())
-            .build()
+            .resolve(self.resolve.clone());
+        if let Some(pages) = self.max_pages {
+            builder = builder.max_pages(pages);
+        }
+        if let Some(pages) = self.max_pages_per_host {
+            builder = builder.max_pages_per_host(pages);
+        }
+        builder.build()
     }
 }
 
