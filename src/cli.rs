@@ -143,7 +143,8 @@ pub struct Cli {
     #[arg(long, value_name = "HOST=IP", value_parser = host_ip, help_heading = "Safety")]
     pub resolve: Vec<(String, std::net::IpAddr)>,
 
-    /// More output: -v per-page lines, -vv debug, -vvv trace (RUST_LOG overrides)
+    /// More output: -v per-page lines, -vv debug, -vvv trace and other crates' logs (RUST_LOG
+    /// overrides)
     #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Output")]
     pub verbose: u8,
 

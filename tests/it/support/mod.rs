@@ -6,6 +6,7 @@ pub mod gzip;
 pub mod logs;
 pub mod reply;
 pub mod server;
+pub mod tls;
 
 use std::future::Future;
 use std::path::PathBuf;
