@@ -411,8 +411,9 @@ impl ConfigBuilder {
     ///
     /// [`Error::Config`] when a value is out of range or options contradict each other:
     /// a zero concurrency, timeout, body cap or page limit, an empty or multi-line user
-    /// agent, an include or exclude pattern that is not a valid regex, or `append` with
-    /// a whole-document format (DOT, GraphML).
+    /// agent, an include or exclude pattern that is not a valid regex, `append` with a
+    /// whole-document format (DOT, GraphML), or an output path that is the input file
+    /// (the same file, also through a symbolic or hard link).
     pub fn build(self) -> Result<Config, Error> {
         let mut c = self.config;
         let bad = |msg: &str| Err(Error::Config(msg.to_owned()));
@@ -457,7 +458,35 @@ impl ConfigBuilder {
         if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
             return bad("a page limit must be at least 1");
         }
+        if let (Input::Path(input), Output::Path(output)) = (&c.input, &c.output)
+            && same_file(input, output)
+        {
+            return Err(Error::Config(format!(
+                "the output {} is the input file: writing it would destroy the URL list",
+                output.display()
+            )));
+        }
         Ok(c)
+    }
+}
+
+/// Whether both paths exist and are one file: the same device and inode on Unix, so
+/// symbolic and hard links count; the same canonical path elsewhere.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod support;
 mod cancel;
 mod charset;
 mod cli;
+mod cli_files;
 mod cli_logs;
 mod failures;
 mod faults;
