@@ -381,7 +381,7 @@ fn a_closed_stdout_pipe_is_a_normal_end() {
     assert!(!run.stderr.contains("error"), "{}", run.stderr);
 }
 
-fn signal(pid: u32, name: &str) {
+pub(crate) fn signal(pid: u32, name: &str) {
     let status = Command::new("kill")
         .args([&format!("-{name}"), &pid.to_string()])
         .status()
@@ -446,6 +446,13 @@ fn interrupted_run(signal_name: &str, code: i32, to_file: bool) {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // The notice names what fits the signal: Ctrl-C is not how SIGTERM came.
+    let notice = if signal_name == "TERM" {
+        "terminated: finishing pages already parsed (a second SIGTERM or Ctrl-C quits now)"
+    } else {
+        "interrupted: finishing pages already parsed (press Ctrl-C again to quit now)"
+    };
+    assert!(run.stderr.contains(notice), "{}", run.stderr);
 }
 
 #[test]

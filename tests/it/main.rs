@@ -23,3 +23,5 @@ mod retries;
 mod robots;
 mod security;
 mod status;
+#[cfg(unix)]
+mod terminal;

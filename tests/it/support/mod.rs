@@ -4,6 +4,8 @@
 pub mod bin;
 pub mod gzip;
 pub mod logs;
+#[cfg(unix)]
+pub mod pty;
 pub mod reply;
 pub mod server;
 pub mod tls;
