@@ -55,7 +55,7 @@ pub struct Cli {
     pub keep_fragments: bool,
 
     /// Most requests in flight at once, across all hosts
-    #[arg(short, long, value_name = "N", default_value_t = nz(DEFAULT_CONCURRENCY))]
+    #[arg(short, long, value_name = "N", default_value_t = nz(DEFAULT_CONCURRENCY), value_parser = at_least_one)]
     pub concurrency: NonZeroUsize,
 
     /// Deadline for a whole page: connection, redirects and body (e.g. 30s, 1m)
@@ -88,11 +88,11 @@ pub struct Cli {
     pub depth: u32,
 
     /// Fetch at most this many pages in all
-    #[arg(long, value_name = "N", help_heading = "Recursion")]
+    #[arg(long, value_name = "N", value_parser = positive, help_heading = "Recursion")]
     pub max_pages: Option<u64>,
 
     /// Fetch at most this many pages from one host
-    #[arg(long, value_name = "N", help_heading = "Recursion")]
+    #[arg(long, value_name = "N", value_parser = positive, help_heading = "Recursion")]
     pub max_pages_per_host: Option<u64>,
 
     /// Do not follow URLs longer than this many bytes
@@ -120,7 +120,7 @@ pub struct Cli {
     pub ignore_robots: bool,
 
     /// Most requests in flight at once to one host
-    #[arg(long, value_name = "N", default_value_t = nz(DEFAULT_HOST_CONCURRENCY), help_heading = "Politeness")]
+    #[arg(long, value_name = "N", default_value_t = nz(DEFAULT_HOST_CONCURRENCY), value_parser = at_least_one, help_heading = "Politeness")]
     pub host_concurrency: NonZeroUsize,
 
     /// Least time between the starts of two requests to one host
@@ -188,6 +188,21 @@ const fn nz(n: usize) -> NonZeroUsize {
         Some(n) => n,
         None => NonZeroUsize::MIN,
     }
+}
+
+/// A count of 1 or more, with a message that says so (clap's own for a zero
+/// `NonZeroUsize` is "number would be zero for non-zero type").
+fn positive(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number of 1 or more".into()),
+    }
+}
+
+fn at_least_one(s: &str) -> Result<NonZeroUsize, String> {
+    let n = usize::try_from(positive(s)?).map_err(|_| "too large".to_owned())?;
+    Ok(nz(n))
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -310,7 +325,25 @@ mod tests {
         assert_eq!(cli.max_body, 2 * 1024 * 1024);
         assert_eq!(cli.timeout, Duration::from_secs(90));
         assert_eq!(cli.concurrency.get(), 3);
-        assert!(Cli::try_parse_from(["crawl", "-c", "0"]).is_err());
+        assert!(Cli::try_parse_from(["crawl", "--timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn a_zero_count_says_it_must_be_at_least_one() {
+        for flag in [
+            "--concurrency",
+            "--host-concurrency",
+            "--max-pages",
+            "--max-pages-per-host",
+        ] {
+            let err = Cli::try_parse_from(["crawl", flag, "0"]).expect_err(flag);
+            let text = err.to_string();
+            assert!(text.contains(flag), "{text}");
+            assert!(text.contains("must be at least 1"), "{text}");
+            assert!(!text.contains("non-zero type"), "{text}");
+            let err = Cli::try_parse_from(["crawl", flag, "many"]).expect_err(flag);
+            assert!(err.to_string().contains("1 or more"), "{err}");
+        }
         assert!(Cli::try_parse_from(["crawl", "--timeout", "soon"]).is_err());
     }
 }
