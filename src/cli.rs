@@ -42,9 +42,10 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = FormatArg::Tsv)]
     pub format: FormatArg,
 
-    /// Write a header line first (TSV: `source_url<TAB>parsed_url`; CSV always has one)
+    /// Write a header row first: TSV `source_url<TAB>parsed_url` (CSV always has one;
+    /// JSON Lines, DOT and GraphML have none)
     #[arg(long)]
-    pub header: bool,
+    pub header_row: bool,
 
     /// Append to the output instead of truncating it
     #[arg(long)]
@@ -246,7 +247,7 @@ impl Cli {
                 FormatArg::Dot => Format::Dot,
                 FormatArg::Graphml => Format::Graphml,
             })
-            .header(self.header)
+            .header_row(self.header_row)
             .append(self.append)
             .keep_fragments(self.keep_fragments)
             .concurrency(self.concurrency.get())

@@ -122,6 +122,11 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether the format has a header row (TSV and CSV).
+    pub fn has_header_row(self) -> bool {
+        matches!(self, Format::Tsv | Format::Csv)
+    }
+
     /// Whether the format is one document that cannot be appended to.
     pub fn is_document(self) -> bool {
         matches!(self, Format::Dot | Format::Graphml)
@@ -150,8 +155,10 @@ pub struct Config {
     pub output: Output,
     /// Output format. Default TSV.
     pub format: Format,
-    /// Write a header line (TSV: areq's `source_url<TAB>parsed_url`). Default off.
-    pub header: bool,
+    /// Write a header row first (TSV: areq's `source_url<TAB>parsed_url`; CSV always
+    /// has one). Only TSV and CSV have one: `build` refuses it with another format.
+    /// Default off.
+    pub header_row: bool,
     /// Append to the output instead of truncating it. Default off.
     pub append: bool,
     /// Keep `#fragment`s on extracted links. Default off.
@@ -209,7 +216,7 @@ impl Default for Config {
             input: Input::Path(DEFAULT_INPUT.into()),
             output: Output::Path(DEFAULT_OUTPUT.into()),
             format: Format::Tsv,
-            header: false,
+            header_row: false,
             append: false,
             keep_fragments: false,
             concurrency: nonzero(DEFAULT_CONCURRENCY),
@@ -314,8 +321,8 @@ impl ConfigBuilder {
         output: Output,
         /// See [`Config::format`].
         format: Format,
-        /// See [`Config::header`].
-        header: bool,
+        /// See [`Config::header_row`].
+        header_row: bool,
         /// See [`Config::append`].
         append: bool,
         /// See [`Config::keep_fragments`].
@@ -411,8 +418,8 @@ impl ConfigBuilder {
     ///
     /// [`Error::Config`] when a value is out of range or options contradict each other:
     /// a zero concurrency, timeout, body cap or page limit, an empty or multi-line user
-    /// agent, an include or exclude pattern that is not a valid regex, `append` with a
-    /// whole-document format (DOT, GraphML), or an output path that is the input file
+    /// agent, an include or exclude pattern that is not a valid regex, `header_row` with
+    /// a format that has none, `append` with a whole-document format (DOT, GraphML), or an output path that is the input file
     /// (the same file, also through a symbolic or hard link).
     pub fn build(self) -> Result<Config, Error> {
         let mut c = self.config;
@@ -438,6 +445,9 @@ impl ConfigBuilder {
         }
         if c.user_agent.trim().is_empty() || c.user_agent.contains(['\r', '\n']) {
             return bad("the user agent must be one non-empty line");
+        }
+        if c.header_row && !c.format.has_header_row() {
+            return bad("only TSV and CSV have a header row; JSON Lines, DOT and GraphML do not");
         }
         if c.append && c.format.is_document() {
             return bad("DOT and GraphML are whole documents and cannot be appended to");
@@ -530,6 +540,23 @@ mod tests {
             .build()
             .expect_err("append + dot");
         assert!(err.to_string().contains("appended"), "{err}");
+        for format in [Format::Jsonl, Format::Dot, Format::Graphml] {
+            let err = Config::builder()
+                .header_row(true)
+                .format(format)
+                .build()
+                .expect_err("a header row where there is none");
+            assert!(err.to_string().contains("header row"), "{err}");
+        }
+        for format in [Format::Tsv, Format::Csv] {
+            assert!(
+                Config::builder()
+                    .header_row(true)
+                    .format(format)
+                    .build()
+                    .is_ok()
+            );
+        }
     }
 
     #[test]

@@ -170,7 +170,7 @@ impl Crawler {
     pub async fn run_io(self, cancel: CancellationToken) -> Result<Summary, Error> {
         let seeds = Seeds::from_input(&self.config.input).await?;
         let c = &self.config;
-        let sink = OutputSink::open(&c.output, c.format, c.header, c.append).await?;
+        let sink = OutputSink::open(&c.output, c.format, c.header_row, c.append).await?;
         let frontier = self.memory_frontier();
         self.run(seeds, frontier, sink, cancel).await
     }
