@@ -23,6 +23,7 @@ Examples:
 
 Exit codes: 0 the crawl ran to its end (failed pages are reported, not fatal);
 1 fatal error (input unreadable, output unwritable); 2 usage error;
+3 nothing could be fetched (every URL failed: no network?);
 130 interrupted by Ctrl-C (SIGINT); 143 terminated by SIGTERM.";
 
 /// Fetch the pages listed in a file and write every link they contain as

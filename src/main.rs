@@ -2,6 +2,7 @@
 
 mod cli;
 mod logging;
+mod verdict;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -48,6 +49,7 @@ mod exit {
     pub const OK: u8 = 0;
     pub const FATAL: u8 = 1;
     pub const USAGE: u8 = 2;
+    pub const NOTHING_FETCHED: u8 = 3;
     pub const SIGINT: u8 = 130;
     pub const SIGTERM: u8 = 143;
 }
@@ -110,7 +112,17 @@ async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) 
             if !quiet {
                 let _ = writeln!(std::io::stderr(), "{summary}");
             }
-            signal_code.unwrap_or(exit::OK)
+            if let Some(code) = signal_code {
+                return code;
+            }
+            // Some pages failing is a normal crawl; none fetched at all is not.
+            match verdict::nothing_fetched(&summary) {
+                Some(verdict) => {
+                    let _ = writeln!(std::io::stderr(), "error: {verdict}");
+                    exit::NOTHING_FETCHED
+                }
+                None => exit::OK,
+            }
         }
         Err(e) if e.is_broken_pipe() => exit::OK,
         Err(e) => fatal(&anyhow::Error::new(e)),

@@ -1,15 +1,19 @@
 //! What the binary prints on stderr: only crawl's own events unless asked, no colour
 //! codes where no terminal reads them.
 
-use crate::support::Bin;
 use crate::support::tls::UntrustedTlsServer;
+use crate::support::{Bin, Routes, TestServer};
 
-/// `crawl <extra> -o - --ignore-robots` on a list of one page whose certificate does
-/// not verify.
+/// `crawl <extra> -o - --ignore-robots` on a list of two pages: one whose certificate
+/// does not verify, and one that is fine (so the crawl as a whole succeeds).
 fn untrusted_tls_run(extra: &[&str]) -> crate::support::bin::Run {
     let server = UntrustedTlsServer::start();
+    let good = TestServer::start(Routes::new().fixture("/a.html", "site/a.html"));
     let bin = Bin::new();
-    bin.write("urls.txt", format!("{}\n", server.url_str("/")));
+    bin.write(
+        "urls.txt",
+        format!("{}\n{}\n", server.url_str("/"), good.url_str("/a.html")),
+    );
     let mut args = vec![
         "urls.txt",
         "-o",
@@ -27,13 +31,15 @@ fn untrusted_tls_run(extra: &[&str]) -> crate::support::bin::Run {
 #[test]
 fn quiet_hides_a_dependency_s_error_log() {
     let run = untrusted_tls_run(&["-q"]);
+    run.assert_code(0);
     assert!(run.stderr.is_empty(), "-q printed:\n{}", run.stderr);
 }
 
 #[test]
 fn by_default_only_crawl_s_own_events_are_shown() {
     let run = untrusted_tls_run(&[]);
-    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    run.assert_code(0);
+    assert_eq!(run.stdout.lines().count(), 3, "the good page's pairs");
     // crawl's own warning names the URL and the kind of failure, once.
     let warnings: Vec<&str> = run
         .stderr
@@ -51,8 +57,8 @@ fn by_default_only_crawl_s_own_events_are_shown() {
 
 /// A site of two pages whose `-vv` run has span fields and debug events to colour.
 fn debug_run(env: &[(&str, &str)]) -> crate::support::bin::Run {
-    let server = crate::support::TestServer::start(
-        crate::support::Routes::new()
+    let server = TestServer::start(
+        Routes::new()
             .fixture("/a.html", "site/a.html")
             .robots("User-agent: *\nDisallow: /private\n"),
     );

@@ -12,6 +12,7 @@ mod cli_files;
 mod cli_logs;
 mod failures;
 mod faults;
+mod first_run;
 mod graph;
 mod hostile;
 mod limits;
