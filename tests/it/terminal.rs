@@ -85,6 +85,15 @@ fn the_interrupt_message_gets_a_line_of_its_own() {
     list(&bin, &server, 100);
     let term = OnTerminal::spawn(bin.command(&["urls.txt", "-c", "2"]));
     term.wait_for("requested");
+    // Well under way (its signal handler long installed), with the bar on screen.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while server.total_hits() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the crawl did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     crate::cli::signal(term.id(), "INT");
     let (code, screen) = term.finish();
     assert_eq!(code, Some(130), "{screen:?}");
