@@ -36,6 +36,60 @@ pub struct PageLinks {
 }
 
 /// Receives every page's links, one page at a time, from the single writer task.
+///
+/// The crawl calls [`Sink::write_page`] once for each page whose links were extracted,
+/// in the order pages complete; [`Sink::flush`] when no page is waiting; and
+/// [`Sink::finish`] once at the end, also after a cancel. One task makes every call, so
+/// a sink needs no locking of its own, and the channel to that task is bounded: a slow
+/// sink slows the fetchers instead of growing memory.
+///
+/// # Errors
+///
+/// An error from `write_page` or `flush` stops the whole crawl: the writer task ends at
+/// once (`finish` is not called, and the pages still queued for the sink are dropped),
+/// no new request starts, requests in flight are abandoned, and
+/// [`Crawler::run`](crate::Crawler::run) returns that error once every worker has
+/// ended. An error from `finish` is returned the same way. Wrap errors of your own in
+/// [`Error::Sink`]. To skip a page and go on instead, handle the failure inside
+/// `write_page` and return `Ok(())`.
+///
+/// # Example
+///
+/// A sink counting the links to each host:
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::{Arc, Mutex};
+///
+/// use crawl::{CancellationToken, Config, Crawler, PageLinks, Seeds, Sink, Url};
+///
+/// #[derive(Clone, Default)]
+/// struct LinksPerHost(Arc<Mutex<BTreeMap<String, usize>>>);
+///
+/// impl Sink for LinksPerHost {
+///     async fn write_page(&mut self, page: &PageLinks) -> Result<(), crawl::Error> {
+///         let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+///         for link in &page.links {
+///             let host = link.url.host_str().unwrap_or("(none)").to_owned();
+///             *counts.entry(host).or_default() += 1;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), crawl::Error> {
+/// let crawler = Crawler::new(Config::builder().retries(0).build()?)?;
+/// let sink = LinksPerHost::default();
+/// let seeds = Seeds::from_urls([Url::parse("http://127.0.0.1:9/").expect("a URL")]);
+/// let frontier = crawler.memory_frontier();
+/// crawler.run(seeds, frontier, sink.clone(), CancellationToken::new()).await?;
+/// for (host, links) in sink.0.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+///     println!("{host}: {links}");
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub trait Sink: Send + 'static {
     /// Takes one page's links. Called in the order pages complete.
     fn write_page(&mut self, page: &PageLinks) -> impl Future<Output = Result<(), Error>> + Send;

@@ -303,13 +303,13 @@ impl fmt::Display for Summary {
         }
         write!(
             f,
-            "  {} listed, {} bad input lines, {} duplicates, {} denied by robots.txt, {} retries, {:.1} MB read",
+            "  {} listed, {} bad input lines, {} duplicates, {} denied by robots.txt, {} retries, {} read",
             self.listed,
             self.bad_lines,
             self.duplicates,
             self.robots_denied,
             self.retries,
-            self.body_bytes as f64 / 1e6
+            bytesize::ByteSize(self.body_bytes).display().si()
         )
     }
 }
@@ -336,6 +336,16 @@ mod tests {
             text.starts_with("crawl done: 1 pages fetched, 3 failed"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn bytes_read_are_printed_in_a_unit_that_fits() {
+        for (bytes, shown) in [(0, "0 B read"), (700, "700 B read"), (2_500, "2.5 kB read")] {
+            let stats = Stats::default();
+            stats.body_bytes.store(bytes, Relaxed);
+            let text = stats.summary(false).to_string();
+            assert!(text.ends_with(shown), "{bytes}: {text}");
+        }
     }
 
     #[test]
