@@ -116,10 +116,9 @@ fn read_urls(file: &str) -> Result<Vec<Url>, String> {
 
 /// crawl's own fetcher, as the crawler builds it for `concurrency`.
 fn fetcher(concurrency: usize) -> Result<crawl::fetch::Fetcher, String> {
-    let limit = std::num::NonZeroUsize::new(concurrency).ok_or("concurrency must be positive")?;
     let config = crawl::Config::builder()
-        .concurrency(limit)
-        .host_concurrency(limit)
+        .concurrency(concurrency)
+        .host_concurrency(concurrency)
         .build()
         .map_err(|e| e.to_string())?;
     crawl::fetch::Fetcher::new(&config).map_err(|e| e.to_string())

@@ -8,9 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crawl::{CancellationToken, Config, Crawler, PageLinks, Seeds, Sink};
+use crawl::{CancellationToken, Config, Crawler, PageLinks, Seeds, Sink, Url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use url::Url;
 
 /// Collects `source -> [targets]` into a shared map.
 #[derive(Clone, Default)]

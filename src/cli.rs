@@ -23,6 +23,7 @@ Examples:
 
 Exit codes: 0 the crawl ran to its end (failed pages are reported, not fatal);
 1 fatal error (input unreadable, output unwritable); 2 usage error;
+3 nothing could be fetched (every URL failed: no network?);
 130 interrupted by Ctrl-C (SIGINT); 143 terminated by SIGTERM.";
 
 /// Fetch the pages listed in a file and write every link they contain as
@@ -42,9 +43,10 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = FormatArg::Tsv)]
     pub format: FormatArg,
 
-    /// Write a header line first (TSV: `source_url<TAB>parsed_url`; CSV always has one)
+    /// Write a header row first: TSV `source_url<TAB>parsed_url` (CSV always has one;
+    /// JSON Lines, DOT and GraphML have none)
     #[arg(long)]
-    pub header: bool,
+    pub header_row: bool,
 
     /// Append to the output instead of truncating it
     #[arg(long)]
@@ -55,7 +57,7 @@ pub struct Cli {
     pub keep_fragments: bool,
 
     /// Most requests in flight at once, across all hosts
-    #[arg(short, long, value_name = "N", default_value_t = nz(DEFAULT_CONCURRENCY))]
+    #[arg(short, long, value_name = "N", default_value_t = nz(DEFAULT_CONCURRENCY), value_parser = at_least_one)]
     pub concurrency: NonZeroUsize,
 
     /// Deadline for a whole page: connection, redirects and body (e.g. 30s, 1m)
@@ -88,11 +90,11 @@ pub struct Cli {
     pub depth: u32,
 
     /// Fetch at most this many pages in all
-    #[arg(long, value_name = "N", help_heading = "Recursion")]
+    #[arg(long, value_name = "N", value_parser = positive, help_heading = "Recursion")]
     pub max_pages: Option<u64>,
 
     /// Fetch at most this many pages from one host
-    #[arg(long, value_name = "N", help_heading = "Recursion")]
+    #[arg(long, value_name = "N", value_parser = positive, help_heading = "Recursion")]
     pub max_pages_per_host: Option<u64>,
 
     /// Do not follow URLs longer than this many bytes
@@ -120,7 +122,7 @@ pub struct Cli {
     pub ignore_robots: bool,
 
     /// Most requests in flight at once to one host
-    #[arg(long, value_name = "N", default_value_t = nz(DEFAULT_HOST_CONCURRENCY), help_heading = "Politeness")]
+    #[arg(long, value_name = "N", default_value_t = nz(DEFAULT_HOST_CONCURRENCY), value_parser = at_least_one, help_heading = "Politeness")]
     pub host_concurrency: NonZeroUsize,
 
     /// Least time between the starts of two requests to one host
@@ -143,7 +145,8 @@ pub struct Cli {
     #[arg(long, value_name = "HOST=IP", value_parser = host_ip, help_heading = "Safety")]
     pub resolve: Vec<(String, std::net::IpAddr)>,
 
-    /// More output: -v per-page lines, -vv debug, -vvv trace (RUST_LOG overrides)
+    /// More output: -v per-page lines, -vv debug, -vvv trace and other crates' logs (RUST_LOG
+    /// overrides)
     #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Output")]
     pub verbose: u8,
 
@@ -189,6 +192,21 @@ const fn nz(n: usize) -> NonZeroUsize {
     }
 }
 
+/// A count of 1 or more, with a message that says so (clap's own for a zero
+/// `NonZeroUsize` is "number would be zero for non-zero type").
+fn positive(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number of 1 or more".into()),
+    }
+}
+
+fn at_least_one(s: &str) -> Result<NonZeroUsize, String> {
+    let n = usize::try_from(positive(s)?).map_err(|_| "too large".to_owned())?;
+    Ok(nz(n))
+}
+
 fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30s, 500ms, 2m)"))
 }
@@ -220,7 +238,7 @@ fn regex(s: &str) -> Result<Regex, String> {
 impl Cli {
     /// The validated configuration these options describe.
     pub fn to_config(&self) -> Result<Config, crawl::Error> {
-        Config::builder()
+        let mut builder = Config::builder()
             .input(Input::from_arg(&self.input))
             .output(Output::from_arg(&self.output))
             .format(match self.format {
@@ -230,35 +248,39 @@ impl Cli {
                 FormatArg::Dot => Format::Dot,
                 FormatArg::Graphml => Format::Graphml,
             })
-            .header(self.header)
+            .header_row(self.header_row)
             .append(self.append)
             .keep_fragments(self.keep_fragments)
-            .concurrency(self.concurrency)
+            .concurrency(self.concurrency.get())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .max_body(self.max_body)
             .max_redirects(self.max_redirects)
             .user_agent(self.user_agent.clone())
             .depth(self.depth)
-            .max_pages(self.max_pages)
-            .max_pages_per_host(self.max_pages_per_host)
             .max_url_len(self.max_url_len)
             .scope(match self.scope {
                 ScopeArg::Host => Scope::Host,
                 ScopeArg::Domain => Scope::Domain,
                 ScopeArg::Any => Scope::Any,
             })
-            .include(self.include.clone())
-            .exclude(self.exclude.clone())
+            .include(self.include.iter().map(Regex::as_str))
+            .exclude(self.exclude.iter().map(Regex::as_str))
             .sitemap(self.sitemap)
             .respect_robots(!self.ignore_robots)
-            .host_concurrency(self.host_concurrency)
+            .host_concurrency(self.host_concurrency.get())
             .host_delay(self.host_delay)
             .retries(self.retries)
             .max_retry_after(self.max_retry_after)
             .block_private(self.block_private)
-            .resolve(self.resolve.clone())
-            .build()
+            .resolve(self.resolve.clone());
+        if let Some(pages) = self.max_pages {
+            builder = builder.max_pages(pages);
+        }
+        if let Some(pages) = self.max_pages_per_host {
+            builder = builder.max_pages_per_host(pages);
+        }
+        builder.build()
     }
 }
 
@@ -305,7 +327,25 @@ mod tests {
         assert_eq!(cli.max_body, 2 * 1024 * 1024);
         assert_eq!(cli.timeout, Duration::from_secs(90));
         assert_eq!(cli.concurrency.get(), 3);
-        assert!(Cli::try_parse_from(["crawl", "-c", "0"]).is_err());
+        assert!(Cli::try_parse_from(["crawl", "--timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn a_zero_count_says_it_must_be_at_least_one() {
+        for flag in [
+            "--concurrency",
+            "--host-concurrency",
+            "--max-pages",
+            "--max-pages-per-host",
+        ] {
+            let err = Cli::try_parse_from(["crawl", flag, "0"]).expect_err(flag);
+            let text = err.to_string();
+            assert!(text.contains(flag), "{text}");
+            assert!(text.contains("must be at least 1"), "{text}");
+            assert!(!text.contains("non-zero type"), "{text}");
+            let err = Cli::try_parse_from(["crawl", flag, "many"]).expect_err(flag);
+            assert!(err.to_string().contains("1 or more"), "{err}");
+        }
         assert!(Cli::try_parse_from(["crawl", "--timeout", "soon"]).is_err());
     }
 }

@@ -129,6 +129,11 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether the format has a header row (TSV and CSV).
+    pub fn has_header_row(self) -> bool {
+        matches!(self, Format::Tsv | Format::Csv)
+    }
+
     /// Whether the format is one document that cannot be appended to.
     pub fn is_document(self) -> bool {
         matches!(self, Format::Dot | Format::Graphml)
@@ -157,8 +162,10 @@ pub struct Config {
     pub output: Output,
     /// Output format. Default TSV.
     pub format: Format,
-    /// Write a header line (TSV: areq's `source_url<TAB>parsed_url`). Default off.
-    pub header: bool,
+    /// Write a header row first (TSV: areq's `source_url<TAB>parsed_url`; CSV always
+    /// has one). Only TSV and CSV have one: `build` refuses it with another format.
+    /// Default off.
+    pub header_row: bool,
     /// Append to the output instead of truncating it. Default off.
     pub append: bool,
     /// Keep `#fragment`s on extracted links. Default off.
@@ -222,7 +229,7 @@ impl Default for Config {
             input: Input::Path(DEFAULT_INPUT.into()),
             output: Output::Path(DEFAULT_OUTPUT.into()),
             format: Format::Tsv,
-            header: false,
+            header_row: false,
             append: false,
             keep_fragments: false,
             concurrency: nonzero(DEFAULT_CONCURRENCY),
@@ -260,8 +267,13 @@ fn nonzero(n: usize) -> NonZeroUsize {
 impl Config {
     /// A builder starting from the defaults.
     pub fn builder() -> ConfigBuilder {
+        let config = Config::default();
         ConfigBuilder {
-            config: Config::default(),
+            concurrency: config.concurrency.get(),
+            host_concurrency: config.host_concurrency.get(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            config,
         }
     }
 
@@ -278,8 +290,10 @@ impl Config {
     ///
     /// [`Error::Config`] naming the option: a zero or over-long duration (over
     /// [`MAX_DURATION`]), a zero body cap, a concurrency over [`MAX_CONCURRENCY`], an
-    /// empty or multi-line user agent, `append` with a whole-document format (DOT,
-    /// GraphML), a page limit of zero, or `--block-private` with a private `resolve`.
+    /// empty or multi-line user agent, `header_row` with a format that has none,
+    /// `append` with a whole-document format (DOT, GraphML), a page limit of zero,
+    /// `--block-private` with a private `resolve`, or an output path that is the input
+    /// file (the same file, also through a symbolic or hard link).
     pub fn validate(&self) -> Result<(), Error> {
         let c = self;
         let bad = |msg: String| Err(Error::Config(msg));
@@ -325,6 +339,11 @@ impl Config {
         if c.user_agent.trim().is_empty() || c.user_agent.contains(['\r', '\n']) {
             return bad("the user agent must be one non-empty line".into());
         }
+        if c.header_row && !c.format.has_header_row() {
+            return bad(
+                "only TSV and CSV have a header row; JSON Lines, DOT and GraphML do not".into(),
+            );
+        }
         if c.append && c.format.is_document() {
             return bad("DOT and GraphML are whole documents and cannot be appended to".into());
         }
@@ -344,14 +363,49 @@ impl Config {
         if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
             return bad("a page limit must be at least 1".into());
         }
+        if let (Input::Path(input), Output::Path(output)) = (&c.input, &c.output)
+            && same_file(input, output)
+        {
+            return bad(format!(
+                "the output {} is the input file: writing it would destroy the URL list",
+                output.display()
+            ));
+        }
         Ok(())
     }
 }
 
 /// Builds a validated [`Config`]. Each setter documents its default on the field.
+///
+/// Setters take plain values (`max_pages(10)`, `user_agent("bot/1.0")`,
+/// `concurrency(32)`, `include(["/blog/"])`); [`ConfigBuilder::build`] checks them all
+/// at once, so a zero concurrency or a bad pattern is an [`Error::Config`], not a panic.
+///
+/// ```
+/// use crawl::Config;
+///
+/// let config = Config::builder()
+///     .depth(2)
+///     .concurrency(32)
+///     .max_pages(500)
+///     .user_agent("examplebot/1.0 (+https://example.com/bot)")
+///     .include(["/docs/"])
+///     .build()?;
+/// assert_eq!(config.max_pages, Some(500));
+/// assert!(Config::builder().concurrency(0).build().is_err());
+/// # Ok::<(), crawl::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ConfigBuilder {
     config: Config,
+    /// [`ConfigBuilder::concurrency`], checked by `build`.
+    concurrency: usize,
+    /// [`ConfigBuilder::host_concurrency`], checked by `build`.
+    host_concurrency: usize,
+    /// [`ConfigBuilder::include`], compiled by `build`.
+    include: Vec<String>,
+    /// [`ConfigBuilder::exclude`], compiled by `build`.
+    exclude: Vec<String>,
 }
 
 macro_rules! setters {
@@ -374,14 +428,12 @@ impl ConfigBuilder {
         output: Output,
         /// See [`Config::format`].
         format: Format,
-        /// See [`Config::header`].
-        header: bool,
+        /// See [`Config::header_row`].
+        header_row: bool,
         /// See [`Config::append`].
         append: bool,
         /// See [`Config::keep_fragments`].
         keep_fragments: bool,
-        /// See [`Config::concurrency`].
-        concurrency: NonZeroUsize,
         /// See [`Config::timeout`].
         timeout: Duration,
         /// See [`Config::connect_timeout`].
@@ -390,26 +442,14 @@ impl ConfigBuilder {
         max_body: u64,
         /// See [`Config::max_redirects`].
         max_redirects: usize,
-        /// See [`Config::user_agent`].
-        user_agent: String,
         /// See [`Config::depth`].
         depth: u32,
-        /// See [`Config::max_pages`].
-        max_pages: Option<u64>,
-        /// See [`Config::max_pages_per_host`].
-        max_pages_per_host: Option<u64>,
         /// See [`Config::max_url_len`].
         max_url_len: usize,
         /// See [`Config::scope`].
         scope: Scope,
-        /// See [`Config::include`].
-        include: Vec<Regex>,
-        /// See [`Config::exclude`].
-        exclude: Vec<Regex>,
         /// See [`Config::respect_robots`].
         respect_robots: bool,
-        /// See [`Config::host_concurrency`].
-        host_concurrency: NonZeroUsize,
         /// See [`Config::host_delay`].
         host_delay: Duration,
         /// See [`Config::retries`].
@@ -430,16 +470,116 @@ impl ConfigBuilder {
         pages: Option<PathBuf>,
     }
 
+    /// See [`Config::concurrency`]. `build` refuses 0.
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.concurrency = requests;
+        self
+    }
+
+    /// See [`Config::host_concurrency`]. `build` refuses 0.
+    pub fn host_concurrency(mut self, requests: usize) -> Self {
+        self.host_concurrency = requests;
+        self
+    }
+
+    /// See [`Config::user_agent`].
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.config.user_agent = user_agent.into();
+        self
+    }
+
+    /// Fetch at most `pages` pages in all. See [`Config::max_pages`]; `build` refuses 0.
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.config.max_pages = Some(pages);
+        self
+    }
+
+    /// Fetch at most `pages` pages from one host. See [`Config::max_pages_per_host`];
+    /// `build` refuses 0.
+    pub fn max_pages_per_host(mut self, pages: u64) -> Self {
+        self.config.max_pages_per_host = Some(pages);
+        self
+    }
+
+    /// Regular expressions (`regex` crate syntax) of which a followed URL must match
+    /// one; replaces any given before. See [`Config::include`]; `build` compiles them.
+    pub fn include<I>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.include = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Regular expressions of which a followed URL must match none; replaces any given
+    /// before. See [`Config::exclude`]; `build` compiles them.
+    pub fn exclude<I>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.exclude = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Validates and returns the config.
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when a value is out of range or options contradict each other
-    /// (see [`Config::validate`]).
+    /// [`Error::Config`] when a value is out of range or options contradict each other:
+    /// a zero concurrency, an include or exclude pattern that is not a valid regex, or
+    /// anything [`Config::validate`] refuses.
     pub fn build(self) -> Result<Config, Error> {
-        self.config.validate()?;
-        Ok(self.config)
+        let mut c = self.config;
+        let bad = |msg: &str| Err(Error::Config(msg.to_owned()));
+        let Some(concurrency) = NonZeroUsize::new(self.concurrency) else {
+            return bad("the concurrency must be at least 1");
+        };
+        c.concurrency = concurrency;
+        let Some(host_concurrency) = NonZeroUsize::new(self.host_concurrency) else {
+            return bad("the per-host concurrency must be at least 1");
+        };
+        c.host_concurrency = host_concurrency;
+        c.include = compile("include", &self.include)?;
+        c.exclude = compile("exclude", &self.exclude)?;
+        c.validate()?;
+        Ok(c)
     }
+}
+
+/// Whether both paths exist and are one file: the same device and inode on Unix, so
+/// symbolic and hard links count; the same canonical path elsewhere.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Compiles the `include` or `exclude` patterns, naming the one that is invalid.
+fn compile(which: &str, patterns: &[String]) -> Result<Vec<Regex>, Error> {
+    patterns
+        .iter()
+        .map(|p| {
+            Regex::new(p).map_err(|e| {
+                Error::Config(format!(
+                    "the {which} pattern {p:?} is not a valid regex: {e}"
+                ))
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -461,13 +601,68 @@ mod tests {
     fn rejects_contradictions() {
         assert!(Config::builder().timeout(Duration::ZERO).build().is_err());
         assert!(Config::builder().max_body(0).build().is_err());
-        assert!(Config::builder().user_agent("a\nb".into()).build().is_err());
+        assert!(Config::builder().user_agent("a\nb").build().is_err());
         let err = Config::builder()
             .append(true)
             .format(Format::Dot)
             .build()
             .expect_err("append + dot");
         assert!(err.to_string().contains("appended"), "{err}");
+        for format in [Format::Jsonl, Format::Dot, Format::Graphml] {
+            let err = Config::builder()
+                .header_row(true)
+                .format(format)
+                .build()
+                .expect_err("a header row where there is none");
+            assert!(err.to_string().contains("header row"), "{err}");
+        }
+        for format in [Format::Tsv, Format::Csv] {
+            assert!(
+                Config::builder()
+                    .header_row(true)
+                    .format(format)
+                    .build()
+                    .is_ok()
+            );
+        }
+    }
+
+    #[test]
+    fn setters_take_plain_values_and_build_checks_them() {
+        let c = Config::builder()
+            .concurrency(32)
+            .host_concurrency(4)
+            .max_pages(10)
+            .max_pages_per_host(3)
+            .user_agent("bot/1.0")
+            .include(["/blog/", "/docs/"])
+            .exclude(vec![String::from(r"\.pdf$")])
+            .build()
+            .expect("valid");
+        assert_eq!(c.concurrency.get(), 32);
+        assert_eq!(c.host_concurrency.get(), 4);
+        assert_eq!(c.max_pages, Some(10));
+        assert_eq!(c.max_pages_per_host, Some(3));
+        assert_eq!(c.user_agent, "bot/1.0");
+        assert_eq!(c.include.len(), 2);
+        assert!(c.exclude[0].is_match("https://a.example/x.pdf"));
+
+        for (builder, words) in [
+            (Config::builder().concurrency(0), "concurrency"),
+            (
+                Config::builder().host_concurrency(0),
+                "per-host concurrency",
+            ),
+            (Config::builder().max_pages(0), "page limit"),
+            (
+                Config::builder().include(["(unclosed"]),
+                "include pattern \"(unclosed\"",
+            ),
+            (Config::builder().exclude(["["]), "exclude pattern"),
+        ] {
+            let err = builder.build().expect_err(words);
+            assert!(err.to_string().contains(words), "{err}");
+        }
     }
 
     #[test]
@@ -478,10 +673,7 @@ mod tests {
             ("timeout", Config::builder().timeout(huge)),
             ("max Retry-After", Config::builder().max_retry_after(huge)),
             ("retry backoff", Config::builder().retry_base(huge)),
-            (
-                "concurrency",
-                Config::builder().concurrency(NonZeroUsize::MAX),
-            ),
+            ("concurrency", Config::builder().concurrency(usize::MAX)),
         ] {
             let err = builder.build().expect_err(name);
             assert!(err.to_string().contains(name), "{name}: {err}");

@@ -31,6 +31,41 @@ pub async fn crawl(config: Config) -> Result<Summary, Error> {
 }
 
 /// A crawl ready to run: the shared HTTP client, the robots.txt cache and the counters.
+///
+/// Build one from a [`Config`] with [`Crawler::new`], then call either
+/// [`Crawler::run_io`] (read [`Config::input`], write [`Config::output`], as the binary
+/// does) or [`Crawler::run`] (your seeds, frontier and [`Sink`]). Both take the
+/// crawler by value: it runs once. Take [`Crawler::stats`] first for a progress
+/// display; the [`CancellationToken`] you pass stops the crawl early, with every page
+/// already parsed still reaching the sink.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use crawl::{CancellationToken, Config, Crawler, MemorySink, Seeds, Url};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), crawl::Error> {
+/// let crawler = Crawler::new(Config::builder().depth(1).retries(0).build()?)?;
+/// let stats = crawler.stats();
+/// let cancel = CancellationToken::new();
+/// // Give up after a minute (a Ctrl-C handler would cancel the same way).
+/// let deadline = cancel.clone();
+/// tokio::spawn(async move {
+///     tokio::time::sleep(Duration::from_secs(60)).await;
+///     deadline.cancel();
+/// });
+/// // Nothing listens on port 9 of loopback: the page fails, the crawl does not.
+/// let seeds = Seeds::from_urls([Url::parse("http://127.0.0.1:9/").expect("a URL")]);
+/// let frontier = crawler.memory_frontier();
+/// let sink = MemorySink::new();
+/// let summary = crawler.run(seeds, frontier, sink.clone(), cancel).await?;
+/// assert_eq!((summary.failed(), stats.done()), (1, 1));
+/// assert!(!summary.interrupted);
+/// assert!(sink.pages().is_empty());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Crawler {
     config: Config,
@@ -94,7 +129,7 @@ impl Crawler {
     pub async fn run_io(self, cancel: CancellationToken) -> Result<Summary, Error> {
         let seeds = Seeds::from_input(&self.config.input).await?;
         let c = &self.config;
-        let pairs = OutputSink::open(&c.output, c.format, c.header, c.append).await?;
+        let pairs = OutputSink::open(&c.output, c.format, c.header_row, c.append).await?;
         let records = match &c.pages {
             Some(path) => Some(RecordsSink::create(path).await?),
             None => None,

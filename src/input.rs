@@ -134,7 +134,8 @@ impl Seeds {
     ///
     /// # Errors
     ///
-    /// [`Error::Input`] when the file cannot be opened.
+    /// [`Error::Input`] when the file cannot be opened or its first block cannot be
+    /// read (a directory, say).
     pub async fn from_input(input: &Input) -> Result<Self, Error> {
         let name = input.display_name();
         let reader: Pin<Box<dyn AsyncBufRead + Send>> = match input {
@@ -146,7 +147,14 @@ impl Seeds {
                         name: name.clone(),
                         source,
                     })?;
-                Box::pin(BufReader::with_capacity(64 * 1024, file))
+                let mut reader = BufReader::with_capacity(64 * 1024, file);
+                // Read the first block now: a directory or an unreadable file is an
+                // error here, before the caller opens (and truncates) the output.
+                reader.fill_buf().await.map_err(|source| Error::Input {
+                    name: name.clone(),
+                    source,
+                })?;
+                Box::pin(reader)
             }
         };
         Ok(Self::from_reader(reader, name))

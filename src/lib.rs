@@ -7,12 +7,12 @@
 //! memory past its body cap.
 //!
 //! ```
-//! use crawl::{CancellationToken, Config, Crawler, MemorySink, Seeds};
+//! use crawl::{CancellationToken, Config, Crawler, MemorySink, Seeds, Url};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), crawl::Error> {
 //! // Port 9 on loopback has nothing listening: the page fails, the crawl does not.
-//! let url = url::Url::parse("http://127.0.0.1:9/").expect("a valid URL");
+//! let url = Url::parse("http://127.0.0.1:9/").expect("a valid URL");
 //! let config = Config::builder().retries(0).respect_robots(false).build()?;
 //! let crawler = Crawler::new(config)?;
 //! let frontier = crawler.memory_frontier();
@@ -77,6 +77,7 @@ pub use record::{Outcome, PageRecord, SkipReason};
 pub use sink::{MemorySink, PageLinks, Sink};
 pub use stats::{FailureKind, LeftOut, Stats, Summary};
 pub use tokio_util::sync::CancellationToken;
+/// The `url` crate's URL type, which seeds, pages and links use.
 pub use url::Url;
 
 /// README.md's Rust examples are compiled as doc tests.

@@ -2,7 +2,7 @@
 //! around the progress bar when there is one.
 
 use std::fmt;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use indicatif::ProgressBar;
 use tracing::{Event, Level, Subscriber};
@@ -11,23 +11,42 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Installs the subscriber. `RUST_LOG`, when set, replaces the level chosen by the
-/// flags: `-q` errors only, default warnings, `-v` per-page lines, `-vv` debug,
-/// `-vvv` trace.
+/// Installs the subscriber. By default only crawl's own events are shown (`-q` errors,
+/// then warnings, `-v` per-page lines, `-vv` debug); `-vvv` shows everything at trace,
+/// other crates' logs included. `RUST_LOG`, when set, replaces the level chosen by the
+/// flags. Colours only on a terminal, and never with `NO_COLOR` set.
 pub fn init(verbose: u8, quiet: bool, bar: Option<ProgressBar>) {
-    let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "warn,crawl=info",
-        (false, 2) => "info,crawl=debug",
-        _ => "trace",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(verbose, quiet)));
+    let no_color = std::env::var_os("NO_COLOR");
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(use_color(
+            std::io::stderr().is_terminal(),
+            no_color.as_deref(),
+        ))
         .event_format(Plain)
         .with_writer(Stderr { bar })
         .init();
+}
+
+/// The filter the flags ask for. Other crates' events (rustls-platform-verifier logs
+/// every certificate it rejects at error level, which crawl already reports as a TLS
+/// failure of the page) stay out below `-vvv`.
+fn default_filter(verbose: u8, quiet: bool) -> &'static str {
+    match (quiet, verbose) {
+        (true, _) => "crawl=error",
+        (false, 0) => "crawl=warn",
+        (false, 1) => "crawl=info",
+        (false, 2) => "crawl=debug",
+        _ => "trace",
+    }
+}
+
+/// Colour codes only for a terminal, and not when `NO_COLOR` is set to anything but
+/// the empty string (<https://no-color.org>).
+fn use_color(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// `level: message`, with the page's span fields at debug and trace.
@@ -113,5 +132,30 @@ impl Drop for Line {
             Some(bar) => bar.suspend(write),
             None => write(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(use_color(true, None));
+        assert!(use_color(true, Some(OsStr::new(""))));
+        assert!(!use_color(true, Some(OsStr::new("1"))));
+        assert!(!use_color(false, None));
+    }
+
+    #[test]
+    fn other_crates_are_heard_only_at_trace() {
+        for (verbose, quiet) in [(0, true), (0, false), (1, false), (2, false)] {
+            let filter = default_filter(verbose, quiet);
+            assert!(filter.starts_with("crawl="), "{filter}");
+            assert!(!filter.contains(','), "{filter}");
+        }
+        assert_eq!(default_filter(3, false), "trace");
     }
 }

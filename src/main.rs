@@ -2,6 +2,7 @@
 
 mod cli;
 mod logging;
+mod verdict;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -48,6 +49,7 @@ mod exit {
     pub const OK: u8 = 0;
     pub const FATAL: u8 = 1;
     pub const USAGE: u8 = 2;
+    pub const NOTHING_FETCHED: u8 = 3;
     pub const SIGINT: u8 = 130;
     pub const SIGTERM: u8 = 143;
 }
@@ -61,8 +63,10 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let progress =
-        (!cli.quiet && !cli.no_progress && std::io::stderr().is_terminal()).then(new_progress_bar);
+    let pairs_to_terminal =
+        matches!(config.output, crawl::Output::Stdout) && std::io::stdout().is_terminal();
+    let progress = show_progress(&cli, std::io::stderr().is_terminal(), pairs_to_terminal)
+        .then(new_progress_bar);
     logging::init(cli.verbose, cli.quiet, progress.clone());
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -86,7 +90,7 @@ fn main() -> ExitCode {
 
 async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) -> u8 {
     let cancel = CancellationToken::new();
-    let signal = tokio::spawn(watch_signals(cancel.clone()));
+    let signal = tokio::spawn(watch_signals(cancel.clone(), progress.clone()));
     let crawler = match Crawler::new(config).context("cannot start the crawl") {
         Ok(c) => c,
         Err(e) => return fatal(&e),
@@ -108,7 +112,25 @@ async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) 
             if !quiet {
                 let _ = writeln!(std::io::stderr(), "{summary}");
             }
-            signal_code.unwrap_or(exit::OK)
+            if let Some(code) = signal_code {
+                return code;
+            }
+            if summary.panics > 0 {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "error: crawl panicked on {} pages (a bug: please report it)",
+                    summary.panics
+                );
+                return exit::FATAL;
+            }
+            // Some pages failing is a normal crawl; none fetched at all is not.
+            match verdict::nothing_fetched(&summary) {
+                Some(verdict) => {
+                    let _ = writeln!(std::io::stderr(), "error: {verdict}");
+                    exit::NOTHING_FETCHED
+                }
+                None => exit::OK,
+            }
         }
         Err(e) if e.is_broken_pipe() => exit::OK,
         Err(e) => fatal(&anyhow::Error::new(e)),
@@ -122,14 +144,23 @@ fn fatal(e: &anyhow::Error) -> u8 {
 
 /// Cancels on the first SIGINT or SIGTERM and returns the exit code it calls for; a
 /// second signal exits at once.
-async fn watch_signals(cancel: CancellationToken) -> u8 {
+async fn watch_signals(cancel: CancellationToken, progress: Option<ProgressBar>) -> u8 {
     let code = next_signal().await;
     SIGNAL_CODE.store(code, Relaxed);
     cancel.cancel();
-    let _ = writeln!(
-        std::io::stderr(),
+    let message = if code == exit::SIGTERM {
+        "terminated: finishing pages already parsed (a second SIGTERM or Ctrl-C quits now)"
+    } else {
         "interrupted: finishing pages already parsed (press Ctrl-C again to quit now)"
-    );
+    };
+    let say = || {
+        let _ = writeln!(std::io::stderr(), "{message}");
+    };
+    // On a line of its own, not after the bar: the bar is cleared, then redrawn below.
+    match &progress {
+        Some(bar) => bar.suspend(say),
+        None => say(),
+    }
     next_signal().await;
     std::process::exit(i32::from(code));
 }
@@ -157,6 +188,13 @@ async fn next_signal() -> u8 {
 /// The exit code the signal that cancelled the crawl calls for (0: none yet).
 static SIGNAL_CODE: AtomicU8 = AtomicU8::new(0);
 
+/// Whether to draw the progress bar: only on a terminal, not with `-q` or
+/// `--no-progress`, and not when the pairs are written to a terminal too (`-o -` on
+/// screen), where the bar's redraws would land among them.
+fn show_progress(cli: &Cli, stderr_is_terminal: bool, pairs_to_terminal: bool) -> bool {
+    stderr_is_terminal && !pairs_to_terminal && !cli.quiet && !cli.no_progress
+}
+
 fn new_progress_bar() -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
@@ -177,5 +215,30 @@ async fn tick(bar: ProgressBar, stats: Arc<Stats>) {
             stats.links_written()
         ));
         bar.tick();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_bar_only_on_a_terminal_that_the_pairs_do_not_use() {
+        let cli = |args: &[&str]| Cli::try_parse_from(args).expect("parses");
+        let plain = cli(&["crawl"]);
+        assert!(show_progress(&plain, true, false));
+        assert!(
+            !show_progress(&plain, false, false),
+            "stderr not a terminal"
+        );
+        assert!(!show_progress(&plain, true, true), "pairs on the terminal");
+        assert!(!show_progress(&cli(&["crawl", "-q"]), true, false));
+        assert!(!show_progress(
+            &cli(&["crawl", "--no-progress"]),
+            true,
+            false
+        ));
     }
 }

@@ -553,6 +553,16 @@ mod tests {
     }
 
     #[test]
+    fn bytes_read_are_printed_in_a_unit_that_fits() {
+        for (bytes, shown) in [(0, "0 B read"), (700, "700 B read"), (2_500, "2.5 kB read")] {
+            let stats = Stats::default();
+            stats.body_bytes.store(bytes, Relaxed);
+            let text = stats.summary(false).to_string();
+            assert!(text.ends_with(shown), "{bytes}: {text}");
+        }
+    }
+
+    #[test]
     fn records_are_counted_where_the_summary_shows_them() {
         let stats = Stats::default();
         for outcome in [

@@ -63,9 +63,16 @@ impl PageLinks {
 /// that is retried): fetched pages with their links, failures and skips with an empty
 /// list. Pairs sinks write the links and ignore the rest.
 ///
-/// An error from any method stops the crawl: no new request starts, requests in
-/// flight are abandoned, and [`Crawler::run`](crate::Crawler::run) returns that error
-/// once the crawl has stopped (the sink is not called again, `finish` included).
+/// # Errors
+///
+/// An error from any method stops the whole crawl: the writer task ends at once (the
+/// sink is not called again, `finish` included, and the requests still queued for it
+/// are dropped), no new request starts, requests in flight are abandoned, and
+/// [`Crawler::run`](crate::Crawler::run) returns that error once every worker has
+/// ended. Wrap errors of your own in [`Error::Sink`]. To skip a page and go on
+/// instead, handle the failure inside `write_page` and return `Ok(())`.
+///
+/// # Example
 ///
 /// ```
 /// use crawl::{PageLinks, Sink, Summary};

@@ -242,7 +242,7 @@ mod tests {
         let config = Config::builder()
             .depth(1)
             .max_url_len(30)
-            .exclude(vec![regex::Regex::new("/skip").expect("regex")])
+            .exclude(["/skip"])
             .build()
             .expect("config");
         let parent = Request::seed(u("http://a.test/"));

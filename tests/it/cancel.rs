@@ -1,6 +1,5 @@
 //! Cancelling a crawl: it stops, says so, and every page it wrote is whole.
 
-use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use crawl::{CancellationToken, MemorySink};
@@ -22,8 +21,8 @@ async fn cancel_writes_whole_pages_and_reports_the_interrupt() {
     }
     let server = TestServer::start(routes);
     let cfg = config()
-        .concurrency(NonZeroUsize::new(16).expect("16"))
-        .host_concurrency(NonZeroUsize::new(16).expect("16"))
+        .concurrency(16)
+        .host_concurrency(16)
         .timeout(Duration::from_secs(50))
         .respect_robots(false)
         .build()

@@ -62,11 +62,24 @@ fn header_comes_first() {
     let server = site();
     let bin = Bin::new();
     bin.write("urls.txt", format!("{}\n", server.url_str("/a.html")));
-    let run = bin.run(&["urls.txt", "-o", "-", "--header"]);
+    let run = bin.run(&["urls.txt", "-o", "-", "--header-row"]);
     run.assert_code(0);
     let got = lines(&run.stdout);
     assert_eq!(got[0], "source_url\tparsed_url");
     assert_eq!(got[1..], a_lines(&server)[..]);
+}
+
+#[test]
+fn a_header_row_is_refused_where_the_format_has_none() {
+    let bin = Bin::new();
+    bin.write("urls.txt", "");
+    for format in ["jsonl", "dot", "graphml"] {
+        let run = bin.run(&["--header-row", "--format", format]);
+        run.assert_code(2);
+        assert!(run.stderr.contains("header row"), "{}", run.stderr);
+    }
+    assert!(!bin.path("foundurls.txt").exists(), "nothing was run");
+    bin.run(&["--header-row", "--format", "csv"]).assert_code(0);
 }
 
 #[test]
@@ -137,8 +150,8 @@ fn append_adds_to_the_file_and_writes_the_header_once() {
     let server = site();
     let bin = Bin::new();
     bin.write("urls.txt", format!("{}\n", server.url_str("/a.html")));
-    bin.run(&["--header", "--append"]).assert_code(0);
-    bin.run(&["--header", "--append"]).assert_code(0);
+    bin.run(&["--header-row", "--append"]).assert_code(0);
+    bin.run(&["--header-row", "--append"]).assert_code(0);
     let mut expected = vec!["source_url\tparsed_url".to_owned()];
     expected.extend(a_lines(&server));
     expected.extend(a_lines(&server));
@@ -245,6 +258,9 @@ fn bad_flags_exit_2() {
         &["--format", "xml"],
         &["--max-body", "lots"],
         &["--verbose", "--quiet"],
+        &["--header-row", "--format", "jsonl"],
+        &["--header-row", "--format", "dot"],
+        &["--header-row", "--format", "graphml"],
     ] {
         let run = bin.run(args);
         assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
@@ -256,7 +272,7 @@ fn bad_flags_exit_2() {
 const OPTIONS: [&str; 31] = [
     "--output",
     "--format",
-    "--header",
+    "--header-row",
     "--append",
     "--keep-fragments",
     "--concurrency",
@@ -381,7 +397,7 @@ fn a_closed_stdout_pipe_is_a_normal_end() {
     assert!(!run.stderr.contains("error"), "{}", run.stderr);
 }
 
-fn signal(pid: u32, name: &str) {
+pub(crate) fn signal(pid: u32, name: &str) {
     let status = Command::new("kill")
         .args([&format!("-{name}"), &pid.to_string()])
         .status()
@@ -450,6 +466,13 @@ fn interrupted_run(signal_name: &str, code: i32, to_file: bool) {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // The notice names what fits the signal: Ctrl-C is not how SIGTERM came.
+    let notice = if signal_name == "TERM" {
+        "terminated: finishing pages already parsed (a second SIGTERM or Ctrl-C quits now)"
+    } else {
+        "interrupted: finishing pages already parsed (press Ctrl-C again to quit now)"
+    };
+    assert!(run.stderr.contains(notice), "{}", run.stderr);
 }
 
 #[test]

@@ -1,13 +1,8 @@
 //! The concurrency limit, duplicates, and the per-host limit.
 
-use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use crate::support::{Reply, Routes, TestServer, config, crawl};
-
-fn nz(n: usize) -> NonZeroUsize {
-    NonZeroUsize::new(n).expect("non-zero")
-}
 
 fn slow_pages(n: usize, prefix: &str, delay: Duration) -> Routes {
     (0..n).fold(Routes::new(), |routes, i| {
@@ -23,8 +18,8 @@ fn slow_pages(n: usize, prefix: &str, delay: Duration) -> Routes {
 async fn concurrency_is_held_exactly() {
     let server = TestServer::start(slow_pages(200, "/d/", Duration::from_millis(30)));
     let cfg = config()
-        .concurrency(nz(7))
-        .host_concurrency(nz(16))
+        .concurrency(7)
+        .host_concurrency(16)
         .respect_robots(false)
         .build()
         .expect("config");
@@ -38,8 +33,8 @@ async fn concurrency_is_held_exactly() {
 async fn the_host_limit_holds_under_a_higher_global_limit() {
     let server = TestServer::start(slow_pages(60, "/h/", Duration::from_millis(30)));
     let cfg = config()
-        .concurrency(nz(20))
-        .host_concurrency(nz(3))
+        .concurrency(20)
+        .host_concurrency(3)
         .respect_robots(false)
         .build()
         .expect("config");
@@ -69,8 +64,8 @@ async fn robots_fetches_count_against_the_limit() {
         &a,
     );
     let cfg = config()
-        .concurrency(nz(5))
-        .host_concurrency(nz(5))
+        .concurrency(5)
+        .host_concurrency(5)
         .build()
         .expect("config");
     let urls: Vec<url::Url> = (0..40)

@@ -8,8 +8,11 @@ mod support;
 mod cancel;
 mod charset;
 mod cli;
+mod cli_files;
+mod cli_logs;
 mod failures;
 mod faults;
+mod first_run;
 mod graph;
 mod hostile;
 mod limits;
@@ -21,3 +24,5 @@ mod retries;
 mod robots;
 mod security;
 mod status;
+#[cfg(unix)]
+mod terminal;

@@ -9,23 +9,17 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::io::Write as _;
 use std::net::IpAddr;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use crawl::frontier::{Done, Lease, Pop, Request, Verdict};
 use crawl::{CancellationToken, Crawler, Frontier, MemoryFrontier, MemorySink, Scope, Seeds};
-use regex::Regex;
 use url::Url;
 
 use crate::support::server::Seen;
 use crate::support::{
     Bin, HANG_GUARD, Logs, Reply, Routes, TestServer, capture_logs, config, crawl,
 };
-
-fn nz(n: usize) -> NonZeroUsize {
-    NonZeroUsize::new(n).expect("non-zero")
-}
 
 /// An HTML page linking to each of `hrefs`, in order.
 fn links<S: AsRef<str>>(hrefs: &[S]) -> Reply {
@@ -89,11 +83,7 @@ fn spider_trap() -> Routes {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spider_trap_ends_at_exactly_max_pages() {
     let server = TestServer::start(spider_trap());
-    let cfg = config()
-        .depth(1000)
-        .max_pages(Some(40))
-        .build()
-        .expect("config");
+    let cfg = config().depth(1000).max_pages(40).build().expect("config");
     let done = crawl(cfg, [server.url("/trap/0")]).await;
     let pages = page_requests(&server);
     assert_eq!(pages.len(), 40, "page requests: {:#?}", pages.len());
@@ -366,7 +356,7 @@ fn held_config() -> crawl::ConfigBuilder {
     config()
         .retries(1)
         .max_retry_after(Duration::from_secs(3600))
-        .host_concurrency(nz(1))
+        .host_concurrency(1)
         .respect_robots(false)
 }
 
@@ -448,8 +438,8 @@ async fn global_and_per_host_limits_hold_together() {
     let c = TestServer::start_sharing_load("127.0.0.3", site(), &a);
     let cfg = config()
         .depth(1)
-        .concurrency(nz(5))
-        .host_concurrency(nz(2))
+        .concurrency(5)
+        .host_concurrency(2)
         .respect_robots(false)
         .build()
         .expect("config");
@@ -479,7 +469,7 @@ async fn max_pages_per_host_holds_for_hosts_reached_through_links() {
     let cfg = config()
         .depth(2)
         .scope(Scope::Any)
-        .max_pages_per_host(Some(5))
+        .max_pages_per_host(5)
         .build()
         .expect("config");
     let done = crawl(cfg, [a.url("/")]).await;
@@ -497,7 +487,7 @@ async fn max_pages_per_host_counts_the_listed_page() {
     );
     let cfg = config()
         .depth(1)
-        .max_pages_per_host(Some(5))
+        .max_pages_per_host(5)
         .build()
         .expect("config");
     crawl(cfg, [server.url("/")]).await;
@@ -556,9 +546,9 @@ async fn max_pages_per_host_holds_when_pages_enqueue_concurrently() {
     let cfg = config()
         .depth(1)
         .scope(Scope::Any)
-        .host_concurrency(nz(10))
+        .host_concurrency(10)
         .respect_robots(false)
-        .max_pages_per_host(Some(5))
+        .max_pages_per_host(5)
         .build()
         .expect("config");
     let crawler = Crawler::new(cfg).expect("crawler");
@@ -590,7 +580,7 @@ async fn every_url_is_requested_once_when_many_pages_link_to_it_at_once() {
     );
     let cfg = config()
         .depth(3)
-        .host_concurrency(nz(16))
+        .host_concurrency(16)
         .build()
         .expect("config");
     let done = crawl(cfg, [server.url("/p/0")]).await;
@@ -769,8 +759,8 @@ async fn include_and_exclude_patterns_hold() {
     );
     let cfg = config()
         .depth(2)
-        .include(vec![Regex::new("/keep/").expect("regex")])
-        .exclude(vec![Regex::new("skip").expect("regex")])
+        .include(["/keep/"])
+        .exclude(["skip"])
         .build()
         .expect("config");
     crawl(cfg, [server.url("/")]).await;

@@ -4,8 +4,11 @@
 pub mod bin;
 pub mod gzip;
 pub mod logs;
+#[cfg(unix)]
+pub mod pty;
 pub mod reply;
 pub mod server;
+pub mod tls;
 
 use std::future::Future;
 use std::path::PathBuf;
