@@ -282,6 +282,35 @@ impl Config {
         self.depth > 0
     }
 
+    /// The settings that define what a crawl fetches and writes, by name, for a crawl
+    /// shared across runs or machines to check it is still the same crawl: a resumed
+    /// crawl (`--state`) or another worker (`--frontier`) with other values here is a
+    /// different crawl. Settings that only change how fast or how loudly (concurrency,
+    /// timeouts, politeness, verbosity) are not here, nor the input and output, which
+    /// a shared frontier's workers may each have their own of.
+    pub fn defining_settings(&self) -> Vec<(&'static str, String)> {
+        let patterns = |list: &[Regex]| {
+            list.iter()
+                .map(Regex::as_str)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let limit = |n: Option<u64>| n.map_or_else(|| "none".to_owned(), |n| n.to_string());
+        vec![
+            ("--depth", self.depth.to_string()),
+            ("--scope", format!("{:?}", self.scope).to_lowercase()),
+            ("--include", patterns(&self.include)),
+            ("--exclude", patterns(&self.exclude)),
+            ("--max-pages", limit(self.max_pages)),
+            ("--max-pages-per-host", limit(self.max_pages_per_host)),
+            ("--max-url-len", self.max_url_len.to_string()),
+            ("--format", format!("{:?}", self.format).to_lowercase()),
+            ("--keep-fragments", self.keep_fragments.to_string()),
+            ("--ignore-robots", (!self.respect_robots).to_string()),
+            ("--sitemap", self.sitemap.to_string()),
+        ]
+    }
+
     /// Checks every value is in range and the options agree. [`ConfigBuilder::build`]
     /// calls it, and so does [`Crawler::new`](crate::Crawler::new), since the fields
     /// are public and may change after `build`.
