@@ -9,6 +9,7 @@ use crawl::config::{
     Config, DEFAULT_CONCURRENCY, DEFAULT_HOST_CONCURRENCY, DEFAULT_INPUT, DEFAULT_MAX_REDIRECTS,
     DEFAULT_MAX_URL_LEN, DEFAULT_OUTPUT, DEFAULT_RETRIES, DEFAULT_USER_AGENT,
 };
+use crawl::fetch::{BasicAuth, ProxyUrl, RequestHeader};
 use crawl::{Format, Input, Output, Scope};
 use regex::Regex;
 
@@ -143,6 +144,26 @@ pub struct Cli {
     #[arg(long, value_name = "HOST=IP", value_parser = host_ip, help_heading = "Safety")]
     pub resolve: Vec<(String, std::net::IpAddr)>,
 
+    /// Send this request header (repeatable), e.g. `-H "Accept-Language: de"`;
+    /// Authorization, Proxy-Authorization and Cookie go only to the listed URLs' origins
+    #[arg(short = 'H', value_name = "NAME: VALUE", value_parser = request_header, help_heading = "Requests")]
+    pub headers: Vec<RequestHeader>,
+
+    /// Basic authentication for the listed URLs' origins (a listed URL's own
+    /// `user:password@` comes first for its origin)
+    #[arg(short = 'u', long, value_name = "USER:PASSWORD", value_parser = basic_auth, help_heading = "Requests")]
+    pub user: Option<BasicAuth>,
+
+    /// Read cookies from FILE at the start, write them back at the end (Netscape format,
+    /// as curl and wget); without it no cookies are kept
+    #[arg(long, value_name = "FILE", help_heading = "Requests")]
+    pub cookie_jar: Option<std::path::PathBuf>,
+
+    /// Send every request through this proxy (http, https, socks5, socks5h); without it
+    /// HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY apply
+    #[arg(long, value_name = "URL", value_parser = proxy, help_heading = "Requests")]
+    pub proxy: Option<ProxyUrl>,
+
     /// More output: -v per-page lines, -vv debug, -vvv trace (RUST_LOG overrides)
     #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Output")]
     pub verbose: u8,
@@ -213,6 +234,18 @@ fn host_ip(s: &str) -> Result<(String, std::net::IpAddr), String> {
     Ok((host.to_ascii_lowercase(), ip))
 }
 
+fn request_header(s: &str) -> Result<RequestHeader, String> {
+    s.parse().map_err(|e: crawl::Error| e.to_string())
+}
+
+fn basic_auth(s: &str) -> Result<BasicAuth, String> {
+    s.parse().map_err(|e: crawl::Error| e.to_string())
+}
+
+fn proxy(s: &str) -> Result<ProxyUrl, String> {
+    s.parse().map_err(|e: crawl::Error| e.to_string())
+}
+
 fn regex(s: &str) -> Result<Regex, String> {
     Regex::new(s).map_err(|e| e.to_string())
 }
@@ -258,6 +291,10 @@ impl Cli {
             .max_retry_after(self.max_retry_after)
             .block_private(self.block_private)
             .resolve(self.resolve.clone())
+            .headers(self.headers.clone())
+            .basic_auth(self.user.clone())
+            .cookie_jar(self.cookie_jar.clone())
+            .proxy(self.proxy.clone())
             .build()
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::error::Error;
+use crate::fetch::{BasicAuth, ProxyUrl, RequestHeader};
 
 /// Default input file, one URL a line.
 pub const DEFAULT_INPUT: &str = "urls.txt";
@@ -201,6 +202,20 @@ pub struct Config {
     /// Host names resolved to these addresses instead of through DNS (like curl's
     /// `--resolve`). Default none.
     pub resolve: Vec<(String, std::net::IpAddr)>,
+    /// Request headers (`-H`). Credential headers (`Authorization`,
+    /// `Proxy-Authorization`, `Cookie`) go only to the origins of the listed URLs; the
+    /// others with every request. Default none.
+    pub headers: Vec<RequestHeader>,
+    /// HTTP basic authentication for the origins of the listed URLs (`--user`).
+    /// Default none.
+    pub basic_auth: Option<BasicAuth>,
+    /// A Netscape-format cookie file, read at the start and written at the end
+    /// (`--cookie-jar`). Default none: no cookies are kept.
+    pub cookie_jar: Option<PathBuf>,
+    /// A proxy for every request (`--proxy`). Default none: `HTTP_PROXY`,
+    /// `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured (not with
+    /// `block_private`).
+    pub proxy: Option<ProxyUrl>,
 }
 
 impl Default for Config {
@@ -234,6 +249,10 @@ impl Default for Config {
             sitemap: false,
             block_private: false,
             resolve: Vec::new(),
+            headers: Vec::new(),
+            basic_auth: None,
+            cookie_jar: None,
+            proxy: None,
         }
     }
 }
@@ -332,6 +351,14 @@ impl ConfigBuilder {
         block_private: bool,
         /// See [`Config::resolve`].
         resolve: Vec<(String, std::net::IpAddr)>,
+        /// See [`Config::headers`].
+        headers: Vec<RequestHeader>,
+        /// See [`Config::basic_auth`].
+        basic_auth: Option<BasicAuth>,
+        /// See [`Config::cookie_jar`].
+        cookie_jar: Option<PathBuf>,
+        /// See [`Config::proxy`].
+        proxy: Option<ProxyUrl>,
     }
 
     /// Validates and returns the config.
@@ -339,8 +366,9 @@ impl ConfigBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] when a value is out of range or options contradict each other:
-    /// a zero timeout or body cap, an empty or multi-line user agent, or `append` with
-    /// a whole-document format (DOT, GraphML).
+    /// a zero timeout or body cap, an empty or multi-line user agent, `append` with
+    /// a whole-document format (DOT, GraphML), a proxy with `block_private`, or both
+    /// `basic_auth` and an `Authorization` header.
     pub fn build(self) -> Result<Config, Error> {
         let c = self.config;
         let bad = |msg: &str| Err(Error::Config(msg.to_owned()));
@@ -371,6 +399,17 @@ impl ConfigBuilder {
             return Err(Error::Config(format!(
                 "{host} is resolved to {ip}, which --block-private refuses"
             )));
+        }
+        if let Some(proxy) = &c.proxy
+            && c.block_private
+        {
+            return Err(Error::Config(format!(
+                "--proxy {proxy} cannot be used with --block-private: the proxy resolves \
+                 names itself, out of the guard's sight"
+            )));
+        }
+        if c.basic_auth.is_some() && c.headers.iter().any(|h| h.name() == "authorization") {
+            return bad("--user and an Authorization header (-H) both set Authorization");
         }
         if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
             return bad("a page limit must be at least 1");

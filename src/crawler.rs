@@ -28,7 +28,7 @@ use crate::input::{SeedItem, Seeds};
 use crate::robots::RobotsCache;
 use crate::sink::{OutputSink, PageLinks, Sink, run_writer};
 use crate::stats::{Stats, Summary, bump};
-use crate::worker;
+use crate::{redact, worker};
 
 /// Seeds are read ahead only while fewer than this many requests wait in the frontier.
 const SEED_READ_AHEAD: u64 = 1024;
@@ -195,6 +195,8 @@ impl Crawler {
         S: Sink,
     {
         let config = self.config;
+        // Kept to write the cookie jar back once the crawl is over.
+        let fetcher = self.fetcher.clone();
         let (tx, rx) = mpsc::channel(2 * config.concurrency.get());
         let writer = tokio::spawn(run_writer(rx, sink, self.stats.clone()));
         let stop = cancel.child_token();
@@ -250,10 +252,13 @@ impl Crawler {
             Err(e) => Err(Error::Sink(Box::new(e))),
         };
         let summary = self.stats.summary(cancel.is_cancelled());
+        // Written whatever happened, also after an error or a cancel.
+        let cookies = fetcher.save_cookies().await;
         // A write error is the root cause when both failed (the dispatcher stopped
         // because the writer was gone).
         written?;
         dispatched?;
+        cookies?;
         Ok(summary)
     }
 }
@@ -307,7 +312,7 @@ async fn dispatch_loop<F: Frontier>(
                         dispatched += 1;
                         bump(&shared.stats.requested);
                     }
-                    let span = tracing::info_span!("page", url = %request.url);
+                    let span = tracing::info_span!("page", url = %redact::url(&request.url));
                     let shared = shared.clone();
                     let work = async move {
                         let _permit = permit;
@@ -370,14 +375,19 @@ async fn add_seed<F: Frontier>(
     match item? {
         SeedItem::Bad(bad) => {
             bump(&shared.stats.bad_lines);
-            warn!("{bad}");
+            warn!("{}", redact::text(&bad.to_string()));
         }
-        SeedItem::Url(url) => {
+        SeedItem::Url(mut url) => {
             if !matches!(url.scheme(), "http" | "https") {
                 bump(&shared.stats.bad_lines);
-                warn!("skipping seed {url}: scheme is not http or https");
+                warn!(
+                    "skipping seed {}: scheme is not http or https",
+                    redact::url(&url)
+                );
                 return Ok(());
             }
+            // Its userinfo becomes its origin's credentials, out of the URL.
+            shared.fetcher.admit_listed(&mut url);
             let mut request = Request::seed(url);
             request.url.set_fragment(None);
             match shared.push(request).await? {

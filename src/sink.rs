@@ -390,7 +390,10 @@ pub(crate) async fn run_writer<S: Sink>(
         stats
             .links_written
             .fetch_add(page.links.len() as u64, Relaxed);
-        tracing::info!("Wrote results for source URL: {}", page.source);
+        tracing::info!(
+            "Wrote results for source URL: {}",
+            crate::redact::url(&page.source)
+        );
     }
     sink.finish().await
 }

@@ -16,7 +16,7 @@ use crate::fetch::{self, FetchError, Hop};
 use crate::frontier::{Done, Frontier, Kind, Request, fingerprint};
 use crate::sink::PageLinks;
 use crate::stats::{FailureKind, bump};
-use crate::{charset, extract, guard, sitemap};
+use crate::{charset, extract, guard, redact, sitemap};
 
 /// Bodies larger than this are parsed off the async worker threads, so one huge page
 /// does not hold up the other fetches while it is parsed.
@@ -59,7 +59,7 @@ pub(crate) async fn process<F: Frontier>(shared: &Shared<F>, request: Request) {
         }
         Some(Outcome::Failed(error)) if !is_page && !error.is_retryable() => {
             // A missing /sitemap.xml is common: not a failure of the crawl.
-            debug!("sitemap {}: {error}", done.request.url);
+            debug!("sitemap {}: {error}", redact::url(&done.request.url));
         }
         Some(Outcome::Html {
             final_url,
@@ -77,24 +77,32 @@ pub(crate) async fn process<F: Frontier>(shared: &Shared<F>, request: Request) {
         }
         Some(Outcome::NotHtml(what)) => {
             bump(&shared.stats.non_html);
-            info!("Skipping {}: not HTML ({what})", done.request.url);
+            info!(
+                "Skipping {}: not HTML ({what})",
+                redact::url(&done.request.url)
+            );
         }
         Some(Outcome::Denied(url)) => {
             bump(&shared.stats.robots_denied);
             if url == done.request.url {
-                warn!("{url}: disallowed by robots.txt, not fetched");
+                warn!(
+                    "{}: disallowed by robots.txt, not fetched",
+                    redact::url(&url)
+                );
             } else {
                 warn!(
-                    "{}: redirect to {url} disallowed by robots.txt",
-                    done.request.url
+                    "{}: redirect to {} disallowed by robots.txt",
+                    redact::url(&done.request.url),
+                    redact::url(&url)
                 );
             }
         }
         Some(Outcome::Duplicate(target)) => {
             bump(&shared.stats.duplicates);
             debug!(
-                "{}: redirects to {target}, which the crawl has seen",
-                done.request.url
+                "{}: redirects to {}, which the crawl has seen",
+                redact::url(&done.request.url),
+                redact::url(&target)
             );
         }
         Some(Outcome::Failed(error)) => handle_failure(shared, &mut done, error),
@@ -118,7 +126,7 @@ fn handle_failure<F>(shared: &Shared<F>, done: &mut Done, error: FetchError) {
         let retry_in = backoff.max(hold.unwrap_or_default());
         debug!(
             "{}: {error}; retry {} in {retry_in:?}",
-            done.request.url,
+            redact::url(&done.request.url),
             attempt + 1
         );
         done.retry_in = Some(retry_in);
@@ -130,9 +138,12 @@ fn handle_failure<F>(shared: &Shared<F>, done: &mut Done, error: FetchError) {
     } else {
         shared.stats.fail(error.kind);
         if attempt > 0 {
-            warn!("{}: {error} (after {attempt} retries)", done.request.url);
+            warn!(
+                "{}: {error} (after {attempt} retries)",
+                redact::url(&done.request.url)
+            );
         } else {
-            warn!("{}: {error}", done.request.url);
+            warn!("{}: {error}", redact::url(&done.request.url));
         }
     }
 }
@@ -208,7 +219,10 @@ async fn fetch_page<F: Frontier>(
                 if !matches!(next.scheme(), "http" | "https") {
                     return Outcome::Failed(FetchError::new(
                         FailureKind::RedirectScheme,
-                        format!("redirect to {next} refused: only http and https are fetched"),
+                        format!(
+                            "redirect to {} refused: only http and https are fetched",
+                            redact::url(&next)
+                        ),
                     ));
                 }
                 if chain.len() >= config.max_redirects {
@@ -222,7 +236,7 @@ async fn fetch_page<F: Frontier>(
                 if chain.contains(&fingerprint(&next)) {
                     return Outcome::Failed(FetchError::new(
                         FailureKind::RedirectLoop,
-                        format!("redirect loop back to {next}"),
+                        format!("redirect loop back to {}", redact::url(&next)),
                     ));
                 }
                 // A recursive crawl fetches each URL once, redirect targets included.
@@ -236,14 +250,14 @@ async fn fetch_page<F: Frontier>(
                         }
                     }
                 }
-                debug!("redirected to {next}");
+                debug!("redirected to {}", redact::url(&next));
                 url = next;
             }
             Hop::Final(response) => {
                 info!(
                     "Got response [{}] for URL: {}",
                     response.status().as_u16(),
-                    request.url
+                    redact::url(&request.url)
                 );
                 let content_type = fetch::content_type(&response).map(str::to_owned);
                 let declared = fetch::declared_type(content_type.as_deref()).is_some();
@@ -319,7 +333,11 @@ async fn handle_html<F: Frontier>(
     } else {
         parse()
     };
-    info!("Found {} links for {}", links.len(), request.url);
+    info!(
+        "Found {} links for {}",
+        links.len(),
+        redact::url(&request.url)
+    );
     if config.is_recursive()
         && request.depth < config.depth
         && let Err(e) = enqueue_links(shared, request, &links).await
@@ -429,7 +447,7 @@ async fn handle_sitemap<F: Frontier>(
     };
     info!(
         "Sitemap {} lists {} pages and {} sitemaps",
-        request.url,
+        redact::url(&request.url),
         map.pages.len(),
         map.sitemaps.len()
     );
@@ -442,7 +460,11 @@ async fn handle_sitemap<F: Frontier>(
     );
     for (loc, kind, depth) in found {
         let Ok(url) = final_url.join(loc) else {
-            debug!("sitemap {}: skipping {loc:?}: not a URL", request.url);
+            debug!(
+                "sitemap {}: skipping {:?}: not a URL",
+                redact::url(&request.url),
+                redact::text(loc)
+            );
             continue;
         };
         if !matches!(url.scheme(), "http" | "https") {
