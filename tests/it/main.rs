@@ -17,6 +17,7 @@ mod list;
 mod props;
 mod recursive;
 mod redirects;
+mod requests;
 mod retries;
 mod robots;
 mod security;

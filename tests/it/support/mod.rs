@@ -4,6 +4,7 @@
 pub mod bin;
 pub mod gzip;
 pub mod logs;
+pub mod proxy;
 pub mod reply;
 pub mod server;
 
