@@ -122,6 +122,111 @@ impl<'a> ErrorChain<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::guard::Resolver;
+    use reqwest::dns::{Name, Resolve, Resolving};
+
+    /// Paths whose text the old classification matched.
+    const MISLEADING: [&str; 6] = [
+        "/tls-guide.html",
+        "/certificate",
+        "/handshake",
+        "/dns%20error",
+        "/failed%20to%20lookup%20address",
+        "/blocked%20address",
+    ];
+
+    async fn fail(client: &reqwest::Client, url: &str) -> FetchError {
+        let err = client.get(url).send().await.expect_err(url);
+        classify(&err)
+    }
+
+    /// A port on loopback with nothing listening.
+    fn refused_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_connect_failure_whatever_the_url_says() {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let port = refused_port();
+        for path in MISLEADING {
+            let e = fail(&client, &format!("http://127.0.0.1:{port}{path}")).await;
+            assert_eq!(e.kind, FailureKind::Connect, "{path}: {e}");
+            assert!(e.is_retryable(), "{path}");
+        }
+        let e = fail(&client, &format!("https://127.0.0.1:{port}/tls")).await;
+        assert_eq!(e.kind, FailureKind::Connect, "https, before any TLS: {e}");
+    }
+
+    /// A resolver that fails as the system's does, for a name the test makes up (no
+    /// DNS server is asked).
+    struct NoSuchName;
+
+    impl Resolve for NoSuchName {
+        fn resolve(&self, name: Name) -> Resolving {
+            let host = name.as_str().to_owned();
+            Box::pin(async move {
+                let source = io::Error::other("failed to lookup address information");
+                Err(Box::new(DnsError { host, source }) as Box<_>)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_resolver_failure_is_dns_whatever_the_url_says() {
+        let client = reqwest::Client::builder()
+            .dns_resolver(NoSuchName)
+            .no_proxy()
+            .build()
+            .expect("client");
+        for path in ["/", "/tls-guide.html", "/connection%20refused"] {
+            let e = fail(&client, &format!("http://nowhere.test{path}")).await;
+            assert_eq!(e.kind, FailureKind::Dns, "{path}: {e}");
+            assert!(e.detail.contains("nowhere.test"), "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_public_only_resolver_refuses_as_blocked() {
+        // `localhost` is in /etc/hosts: no DNS server is asked.
+        let client = reqwest::Client::builder()
+            .dns_resolver(Resolver { public_only: true })
+            .no_proxy()
+            .build()
+            .expect("client");
+        let e = fail(&client, "http://localhost:9/dns%20error").await;
+        assert_eq!(e.kind, FailureKind::Blocked, "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_tls_failure_is_tls_whatever_the_url_says() {
+        // A server that answers the TLS handshake with plain HTTP.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming().take(2) {
+                let Ok(mut stream) = stream else { continue };
+                let mut hello = [0u8; 512];
+                let _ = stream.read(&mut hello);
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+            }
+        });
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        for path in ["/connection-refused", "/dns%20error"] {
+            let e = fail(&client, &format!("https://127.0.0.1:{port}{path}")).await;
+            assert_eq!(e.kind, FailureKind::Tls, "{path}: {e}");
+            assert!(!e.is_retryable());
+        }
+        server.join().expect("server thread");
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]

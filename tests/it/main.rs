@@ -7,6 +7,7 @@ mod support;
 
 mod cancel;
 mod charset;
+mod classify;
 mod cli;
 mod failures;
 mod faults;
