@@ -195,8 +195,6 @@ impl Crawler {
         S: Sink,
     {
         let config = self.config;
-        // Kept to write the cookie jar back once the crawl is over.
-        let fetcher = self.fetcher.clone();
         let (tx, rx) = mpsc::channel(2 * config.concurrency.get());
         let writer = tokio::spawn(run_writer(rx, sink, self.stats.clone()));
         let stop = cancel.child_token();
@@ -246,14 +244,15 @@ impl Crawler {
         {
             dispatched = dispatched.and(Err(e));
         }
+        // Every request has ended: write the cookie jar back (whatever happened, also
+        // after an error or a cancel).
+        let cookies = shared.fetcher.save_cookies().await;
         drop(shared);
         let written = match writer.await {
             Ok(result) => result,
             Err(e) => Err(Error::Sink(Box::new(e))),
         };
         let summary = self.stats.summary(cancel.is_cancelled());
-        // Written whatever happened, also after an error or a cancel.
-        let cookies = fetcher.save_cookies().await;
         // A write error is the root cause when both failed (the dispatcher stopped
         // because the writer was gone).
         written?;

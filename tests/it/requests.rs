@@ -391,6 +391,25 @@ fn the_environments_proxy_is_honoured_and_no_proxy_too() {
 }
 
 #[test]
+fn no_proxy_applies_to_the_proxy_option_too() {
+    let server = TestServer::start(Routes::new().route("/", Reply::html("<p>x</p>")));
+    let proxy = HttpProxy::start();
+    let bin = Bin::new();
+    bin.write("urls.txt", format!("{}\n", server.url_str("/")));
+    let args = ["urls.txt", "-o", "out.tsv", "--ignore-robots", "--proxy"];
+    let run = |no_proxy: &str| {
+        let mut cmd = bin.command(&[&args[..], &[proxy.url().as_str()]].concat());
+        cmd.env_remove("no_proxy").env("NO_PROXY", no_proxy);
+        crate::support::bin::wait(cmd.spawn().expect("spawn crawl"))
+    };
+    run("other.test").assert_code(0);
+    assert_eq!(proxy.forwarded().len(), 1, "--proxy carried the request");
+    run("other.test, 127.0.0.1").assert_code(0);
+    assert_eq!(proxy.forwarded().len(), 1, "NO_PROXY bypassed it");
+    assert_eq!(server.hits("/"), 2);
+}
+
+#[test]
 fn proxy_with_block_private_is_a_usage_error() {
     let bin = Bin::new();
     bin.write("urls.txt", "http://example.test/\n");
