@@ -123,7 +123,10 @@ async fn write<F, S: Sink>(
         stats
             .links_written
             .fetch_add(page.links.len() as u64, Relaxed);
-        tracing::info!("Wrote results for source URL: {}", page.source());
+        tracing::info!(
+            "Wrote results for source URL: {}",
+            crate::redact::url(page.source())
+        );
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use crawl::config::{
     Config, DEFAULT_CONCURRENCY, DEFAULT_HOST_CONCURRENCY, DEFAULT_INPUT, DEFAULT_MAX_REDIRECTS,
     DEFAULT_MAX_URL_LEN, DEFAULT_OUTPUT, DEFAULT_RETRIES, DEFAULT_USER_AGENT,
 };
+use crawl::fetch::{BasicAuth, ProxyUrl, RequestHeader};
 use crawl::{Format, Input, Output, Scope};
 use regex::Regex;
 
@@ -137,6 +138,10 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration, help_heading = "Politeness")]
     pub max_retry_after: Duration,
 
+    /// Skip hosts whose robots.txt asks for a longer Crawl-delay (as Nutch does)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration, help_heading = "Politeness")]
+    pub max_crawl_delay: Duration,
+
     /// Refuse loopback, private, link-local and cloud-metadata addresses (after DNS)
     #[arg(long, help_heading = "Safety")]
     pub block_private: bool,
@@ -144,6 +149,26 @@ pub struct Cli {
     /// Resolve HOST to IP instead of asking DNS (repeatable), e.g. `example.com=127.0.0.1`
     #[arg(long, value_name = "HOST=IP", value_parser = host_ip, help_heading = "Safety")]
     pub resolve: Vec<(String, std::net::IpAddr)>,
+
+    /// Send this request header (repeatable), e.g. `-H "Accept-Language: de"`;
+    /// Authorization, Proxy-Authorization and Cookie go only to the listed URLs' origins
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = request_header, help_heading = "Requests")]
+    pub headers: Vec<RequestHeader>,
+
+    /// Basic authentication for the listed URLs' origins (a listed URL's own
+    /// `user:password@` comes first for its origin)
+    #[arg(short = 'u', long, value_name = "USER:PASSWORD", value_parser = basic_auth, help_heading = "Requests")]
+    pub user: Option<BasicAuth>,
+
+    /// Read cookies from FILE at the start, write them back at the end (Netscape format,
+    /// as curl and wget); without it no cookies are kept
+    #[arg(long, value_name = "FILE", help_heading = "Requests")]
+    pub cookie_jar: Option<std::path::PathBuf>,
+
+    /// Send every request through this proxy (http, https, socks5, socks5h); without it
+    /// HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY apply
+    #[arg(long, value_name = "URL", value_parser = proxy, help_heading = "Requests")]
+    pub proxy: Option<ProxyUrl>,
 
     /// More output: -v per-page lines, -vv debug, -vvv trace and other crates' logs (RUST_LOG
     /// overrides)
@@ -157,6 +182,10 @@ pub struct Cli {
     /// No progress bar, even on a terminal
     #[arg(long, help_heading = "Output")]
     pub no_progress: bool,
+
+    /// Also write how every URL ended (status, timing, failure, skip) as JSON Lines
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub pages: Option<std::path::PathBuf>,
 }
 
 /// `--format`.
@@ -231,6 +260,18 @@ fn host_ip(s: &str) -> Result<(String, std::net::IpAddr), String> {
     Ok((host.to_ascii_lowercase(), ip))
 }
 
+fn request_header(s: &str) -> Result<RequestHeader, String> {
+    s.parse().map_err(|e: crawl::Error| e.to_string())
+}
+
+fn basic_auth(s: &str) -> Result<BasicAuth, String> {
+    s.parse().map_err(|e: crawl::Error| e.to_string())
+}
+
+fn proxy(s: &str) -> Result<ProxyUrl, String> {
+    s.parse().map_err(|e: crawl::Error| e.to_string())
+}
+
 fn regex(s: &str) -> Result<Regex, String> {
     Regex::new(s).map_err(|e| e.to_string())
 }
@@ -272,8 +313,14 @@ impl Cli {
             .host_delay(self.host_delay)
             .retries(self.retries)
             .max_retry_after(self.max_retry_after)
+            .max_crawl_delay(self.max_crawl_delay)
+            .pages(self.pages.clone())
             .block_private(self.block_private)
-            .resolve(self.resolve.clone());
+            .resolve(self.resolve.clone())
+            .headers(self.headers.clone())
+            .basic_auth(self.user.clone())
+            .cookie_jar(self.cookie_jar.clone())
+            .proxy(self.proxy.clone());
         if let Some(pages) = self.max_pages {
             builder = builder.max_pages(pages);
         }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::error::Error;
+use crate::fetch::{BasicAuth, ProxyUrl, RequestHeader};
 
 /// Default input file, one URL a line.
 pub const DEFAULT_INPUT: &str = "urls.txt";
@@ -221,6 +222,20 @@ pub struct Config {
     /// Where [`crate::crawl`] writes one JSON record per request (`--pages`). Default
     /// none.
     pub pages: Option<PathBuf>,
+    /// Request headers (`-H`). Credential headers (`Authorization`,
+    /// `Proxy-Authorization`, `Cookie`) go only to the origins of the listed URLs; the
+    /// others with every request. Default none.
+    pub headers: Vec<RequestHeader>,
+    /// HTTP basic authentication for the origins of the listed URLs (`--user`).
+    /// Default none.
+    pub basic_auth: Option<BasicAuth>,
+    /// A Netscape-format cookie file, read at the start and written at the end
+    /// (`--cookie-jar`). Default none: no cookies are kept.
+    pub cookie_jar: Option<PathBuf>,
+    /// A proxy for every request (`--proxy`). Default none: `HTTP_PROXY`,
+    /// `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured (not with
+    /// `block_private`).
+    pub proxy: Option<ProxyUrl>,
 }
 
 impl Default for Config {
@@ -256,6 +271,10 @@ impl Default for Config {
             resolve: Vec::new(),
             max_crawl_delay: DEFAULT_MAX_CRAWL_DELAY,
             pages: None,
+            headers: Vec::new(),
+            basic_auth: None,
+            cookie_jar: None,
+            proxy: None,
         }
     }
 }
@@ -321,8 +340,9 @@ impl Config {
     /// [`MAX_DURATION`]), a zero body cap, a concurrency over [`MAX_CONCURRENCY`], an
     /// empty or multi-line user agent, `header_row` with a format that has none,
     /// `append` with a whole-document format (DOT, GraphML), a page limit of zero,
-    /// `--block-private` with a private `resolve`, or an output path that is the input
-    /// file (the same file, also through a symbolic or hard link).
+    /// `--block-private` with a proxy, both `basic_auth`
+    /// and an `Authorization` header, or an output path that is the input file (the
+    /// same file, also through a symbolic or hard link).
     pub fn validate(&self) -> Result<(), Error> {
         let c = self;
         let bad = |msg: String| Err(Error::Config(msg));
@@ -379,15 +399,16 @@ impl Config {
         if c.max_url_len < 16 {
             return bad("the URL length limit must be at least 16 bytes".into());
         }
-        if c.block_private
-            && let Some((host, ip)) = c
-                .resolve
-                .iter()
-                .find(|(_, ip)| !crate::guard::is_public(*ip))
+        if let Some(proxy) = &c.proxy
+            && c.block_private
         {
             return bad(format!(
-                "{host} is resolved to {ip}, which --block-private refuses"
+                "--proxy {proxy} cannot be used with --block-private: the proxy resolves \
+                 names itself, out of the guard's sight"
             ));
+        }
+        if c.basic_auth.is_some() && c.headers.iter().any(|h| h.name() == "authorization") {
+            return bad("--user and an Authorization header (-H) both set Authorization".into());
         }
         if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
             return bad("a page limit must be at least 1".into());
@@ -497,6 +518,14 @@ impl ConfigBuilder {
         max_crawl_delay: Duration,
         /// See [`Config::pages`].
         pages: Option<PathBuf>,
+        /// See [`Config::headers`].
+        headers: Vec<RequestHeader>,
+        /// See [`Config::basic_auth`].
+        basic_auth: Option<BasicAuth>,
+        /// See [`Config::cookie_jar`].
+        cookie_jar: Option<PathBuf>,
+        /// See [`Config::proxy`].
+        proxy: Option<ProxyUrl>,
     }
 
     /// See [`Config::concurrency`]. `build` refuses 0.
@@ -557,8 +586,9 @@ impl ConfigBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] when a value is out of range or options contradict each other:
-    /// a zero concurrency, an include or exclude pattern that is not a valid regex, or
-    /// anything [`Config::validate`] refuses.
+    /// a zero concurrency, an include or exclude pattern that is not a valid regex,
+    /// `block_private` with a `resolve` entry to a private address, or anything
+    /// [`Config::validate`] refuses.
     pub fn build(self) -> Result<Config, Error> {
         let mut c = self.config;
         let bad = |msg: &str| Err(Error::Config(msg.to_owned()));
@@ -573,6 +603,18 @@ impl ConfigBuilder {
         c.include = compile("include", &self.include)?;
         c.exclude = compile("exclude", &self.exclude)?;
         c.validate()?;
+        // `resolve` entries are trusted as given (the guard does not see them); from
+        // the command line a private one contradicts --block-private.
+        if c.block_private
+            && let Some((host, ip)) = c
+                .resolve
+                .iter()
+                .find(|(_, ip)| !crate::guard::is_public(*ip))
+        {
+            return bad(&format!(
+                "{host} is resolved to {ip}, which --block-private refuses"
+            ));
+        }
         Ok(c)
     }
 }

@@ -200,6 +200,9 @@ impl Crawler {
         let dispatcher =
             AbortOnDropHandle::new(tokio::spawn(dispatch::dispatch(shared.clone(), seeds, tx)));
         let dispatched = joined(dispatcher.await)?;
+        // Every request has ended: write the cookie jar back (whatever happened, also
+        // after an error or a cancel).
+        let cookies = shared.fetcher.save_cookies().await;
         drop(shared);
         let (written, mut sink) = joined(writer.await)?;
         // The last reference to the HTTP client is gone: give its connection tasks a
@@ -211,6 +214,7 @@ impl Crawler {
         written?;
         sink.finish(&summary).await?;
         dispatched?;
+        cookies?;
         Ok(summary)
     }
 }

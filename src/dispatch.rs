@@ -123,16 +123,22 @@ impl<F: Frontier> Dispatcher<'_, F> {
                 Some(item) => match item? {
                     SeedItem::Bad(bad) => {
                         bump(&stats.bad_lines);
-                        warn!("{bad}");
+                        warn!("{}", crate::redact::text(&bad.to_string()));
                     }
                     SeedItem::Url(url) => {
                         if !matches!(url.scheme(), "http" | "https") {
                             bump(&stats.bad_lines);
-                            warn!("skipping seed {url}: scheme is not http or https");
+                            warn!(
+                                "skipping seed {}: scheme is not http or https",
+                                crate::redact::url(&url)
+                            );
                         } else {
-                            let mut request = Request::seed(url);
-                            request.url.set_fragment(None);
-                            batch.push(request);
+                            let mut url = url;
+                            url.set_fragment(None);
+                            // Credentials are given to the listed URLs' origins, and a
+                            // URL's own userinfo leaves it here.
+                            self.shared.fetcher.admit_listed(&mut url);
+                            batch.push(Request::seed(url));
                         }
                     }
                 },
@@ -189,7 +195,7 @@ impl<F: Frontier> Dispatcher<'_, F> {
         if lease.request.counts_as_page() {
             bump(&shared.stats.requested);
         }
-        let span = tracing::info_span!("page", url = %lease.request.url);
+        let span = tracing::info_span!("page", url = %crate::redact::url(&lease.request.url));
         self.workers.spawn(
             async move {
                 let end = run_worker(&shared, &lease, slot).await;
@@ -218,7 +224,10 @@ async fn run_worker<F: Frontier>(shared: &Shared<F>, lease: &Lease, slot: Slot) 
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".to_owned());
-                tracing::error!("{}: crawl panicked on this page (a bug): {message}", lease.request.url);
+                tracing::error!(
+                    "{}: crawl panicked on this page (a bug): {message}",
+                    crate::redact::url(&lease.request.url)
+                );
                 End::Finished(Box::new(worker::panicked(&lease.request, &message)))
             }
         },

@@ -31,6 +31,18 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// The cookie jar (`--cookie-jar`) could not be read or written, or a line of it
+    /// is not a cookie (`name` is then the file and the line number).
+    #[error("cookie jar {name}: {detail}")]
+    CookieJar {
+        /// The file, and the line when a line is at fault.
+        name: String,
+        /// What is wrong.
+        detail: String,
+        /// The I/O error, if one is the cause.
+        #[source]
+        source: Option<io::Error>,
+    },
     /// The HTTP client could not be built.
     #[error("cannot set up the HTTP client")]
     Client(#[source] reqwest::Error),

@@ -38,7 +38,8 @@
 //! - [`frontier`]: waiting URLs, the seen-set and per-host politeness, behind the
 //!   [`Frontier`] trait ([`MemoryFrontier`] by default);
 //! - [`fetch`]: the shared client, hop-by-hop redirects, bounded bodies, failure
-//!   classification; [`robots`] and [`guard`] decide what may be fetched;
+//!   classification, request options and where credentials go; [`robots`] and
+//!   [`guard`] decide what may be fetched; [`redact`] hides passwords in logs;
 //! - [`charset`] and [`extract`]: bytes to text to links, pure and synchronous;
 //! - [`sink`]: the output formats and the single writer task;
 //! - [`sitemap`]: sitemaps read into seeds (`--sitemap`);
@@ -61,6 +62,7 @@ pub mod frontier;
 pub mod guard;
 pub mod input;
 pub mod record;
+pub mod redact;
 pub mod robots;
 pub mod sink;
 pub mod sitemap;

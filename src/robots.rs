@@ -98,7 +98,10 @@ impl RobotsEntry {
                 }
             }
             Err(e) => {
-                tracing::debug!("robots.txt at {base} does not parse, allowing all: {e:#}");
+                tracing::debug!(
+                    "robots.txt at {} does not parse, allowing all: {e:#}",
+                    crate::redact::url(base)
+                );
                 Self::allow_all()
             }
         }

@@ -127,7 +127,7 @@ pub(super) async fn read_sitemap(
         .unwrap_or_default();
     info!(
         "Sitemap {} lists {} pages and {} sitemaps",
-        request.url,
+        crate::redact::url(&request.url),
         map.pages.len(),
         map.sitemaps.len()
     );
@@ -142,7 +142,11 @@ pub(super) async fn read_sitemap(
     let mut found = Found::default();
     for (loc, kind, depth) in listed {
         let Ok(url) = final_url.join(loc) else {
-            debug!("sitemap {}: skipping {loc:?}: not a URL", request.url);
+            debug!(
+                "sitemap {}: skipping {:?}: not a URL",
+                crate::redact::url(&request.url),
+                crate::redact::text(loc)
+            );
             continue;
         };
         if !matches!(url.scheme(), "http" | "https") {

@@ -11,6 +11,7 @@ use crate::engine::{Shared, Slot};
 use crate::fetch::{self, FetchError, Hop};
 use crate::frontier::memory::later;
 use crate::frontier::{Frontier, HostNews, Kind, Lease, fingerprint};
+use crate::redact::url as shown;
 use crate::stats::FailureKind;
 use crate::{Error, guard};
 
@@ -120,7 +121,7 @@ pub(super) async fn fetch<F: Frontier>(
             match entry.check(&url) {
                 Ok(true) => {}
                 Ok(false) => {
-                    debug!("robots.txt disallows {url}");
+                    debug!("robots.txt disallows {}", shown(&url));
                     return Fetched::Denied(url);
                 }
                 Err(e) => return Fetched::Failed(e.clone(), url),
@@ -135,7 +136,11 @@ pub(super) async fn fetch<F: Frontier>(
             let at = later(*started, gap);
             let before = Instant::now();
             if at > before {
-                debug!("waiting {:.0?} for {host}'s gap before {url}", at - before);
+                debug!(
+                    "waiting {:.0?} for {host}'s gap before {}",
+                    at - before,
+                    shown(&url)
+                );
                 slot.pause_until(at).await;
                 deadline = later(deadline, before.elapsed());
             }
@@ -158,7 +163,10 @@ pub(super) async fn fetch<F: Frontier>(
                     return Fetched::Failed(
                         FetchError::new(
                             FailureKind::RedirectScheme,
-                            format!("redirect to {next} refused: only http and https are fetched"),
+                            format!(
+                                "redirect to {} refused: only http and https are fetched",
+                                shown(&next)
+                            ),
                         ),
                         url,
                     );
@@ -178,12 +186,12 @@ pub(super) async fn fetch<F: Frontier>(
                     return Fetched::Failed(
                         FetchError::new(
                             FailureKind::RedirectLoop,
-                            format!("redirect loop back to {next}"),
+                            format!("redirect loop back to {}", shown(&next)),
                         ),
                         url,
                     );
                 }
-                debug!("{url} redirects to {next}");
+                debug!("{} redirects to {}", shown(&url), shown(&next));
                 trace.redirects.push(next.clone());
                 // A recursive crawl fetches each URL once, redirect targets included;
                 // the target is claimed by this request, so its retries may go on.
@@ -201,7 +209,7 @@ pub(super) async fn fetch<F: Frontier>(
             }
             Hop::Final(response) => {
                 let status = response.status().as_u16();
-                info!("Got response [{status}] for URL: {}", request.url);
+                info!("Got response [{status}] for URL: {}", shown(&request.url));
                 trace.final_url = Some(url.clone());
                 trace.status = Some(status);
                 let content_type = fetch::content_type(&response).map(str::to_owned);

@@ -21,6 +21,7 @@ use crate::extract::{ExtractOptions, Link};
 use crate::fetch::FetchError;
 use crate::frontier::{Frontier, HostNews, Kind, Lease, Request, fingerprint};
 use crate::record::{Outcome, PageRecord, SkipReason};
+use crate::redact::url as shown;
 use crate::stats::FailureKind;
 use crate::{Error, charset, extract};
 
@@ -74,21 +75,22 @@ pub(crate) async fn process<F: Frontier>(
                 });
             }
             links = parse(shared, &final_url, &body, trace.content_type.as_deref());
-            info!("Found {} links for {}", links.len(), request.url);
+            info!("Found {} links for {}", links.len(), shown(&request.url));
             found = follow::children(config, request, root_of(request, &final_url), &links);
             Outcome::Fetched
         }
         Fetched::NotHtml(what) => {
-            info!("Skipping {}: not HTML ({what})", request.url);
+            info!("Skipping {}: not HTML ({what})", shown(&request.url));
             skipped(SkipReason::NotHtml, what)
         }
         Fetched::Denied(url) => {
             let message = if url == request.url {
-                format!("{url}: disallowed by robots.txt, not fetched")
+                format!("{}: disallowed by robots.txt, not fetched", shown(&url))
             } else {
                 format!(
-                    "{}: redirect to {url} disallowed by robots.txt",
-                    request.url
+                    "{}: redirect to {} disallowed by robots.txt",
+                    shown(&request.url),
+                    shown(&url)
                 )
             };
             warn!("{message}");
@@ -96,17 +98,19 @@ pub(crate) async fn process<F: Frontier>(
         }
         Fetched::Duplicate(target) => {
             debug!(
-                "{}: redirects to {target}, which the crawl has seen",
-                request.url
+                "{}: redirects to {}, which the crawl has seen",
+                shown(&request.url),
+                shown(&target)
             );
             skipped(
                 SkipReason::Duplicate,
-                format!("redirects to {target}, already seen"),
+                format!("redirects to {}, already seen", shown(&target)),
             )
         }
         Fetched::CrawlDelay(url, delay) => {
             let message = format!(
-                "{url}: robots.txt asks for a Crawl-delay of {}, over --max-crawl-delay {}; skipped",
+                "{}: robots.txt asks for a Crawl-delay of {}, over --max-crawl-delay {}; skipped",
+                shown(&url),
                 humantime::format_duration(delay),
                 humantime::format_duration(config.max_crawl_delay)
             );
@@ -157,7 +161,7 @@ pub(crate) async fn process<F: Frontier>(
     record.link_hosts = link_hosts(&links);
     debug!(
         "{} ended in {:.1} ms: {} ({} bytes, {} links)",
-        request.url,
+        shown(&request.url),
         record.elapsed_ms,
         record
             .status
@@ -217,12 +221,12 @@ fn failed<F>(
     match retry_in {
         Some(wait) => debug!(
             "{}: {error}; retry {} of {} in {wait:.1?}",
-            request.url,
+            shown(&request.url),
             attempt + 1,
             shared.config.retries
         ),
-        None if attempt > 0 => warn!("{}: {error} (after {attempt} retries)", request.url),
-        None => warn!("{}: {error}", request.url),
+        None if attempt > 0 => warn!("{}: {error} (after {attempt} retries)", shown(&request.url)),
+        None => warn!("{}: {error}", shown(&request.url)),
     }
     Outcome::Failed {
         reason: error.kind,

@@ -7,6 +7,7 @@ mod support;
 
 mod cancel;
 mod charset;
+mod classify;
 mod cli;
 mod cli_files;
 mod cli_logs;
@@ -20,6 +21,7 @@ mod list;
 mod props;
 mod recursive;
 mod redirects;
+mod requests;
 mod retries;
 mod robots;
 mod security;

@@ -302,3 +302,216 @@ fn block_private_with_resolve_to_a_private_address_is_a_usage_error() {
         assert!(run.stderr.contains("--block-private"), "{}", run.stderr);
     }
 }
+
+/// The config for a crawl under `--block-private` in which `site.test` is the one
+/// reachable "public" site: it resolves to `site`'s loopback address through
+/// `resolve`, which bypasses the resolver's check. `build()` refuses that mapping to
+/// users (tested above); a test sets it afterwards, as the one way to have a site the
+/// guard lets through on a machine where every server is on loopback. Every IP
+/// literal is still refused: that is what these tests watch.
+fn site_config(site: &TestServer, build: crawl::ConfigBuilder) -> crawl::Config {
+    let mut cfg = build.block_private(true).build().expect("config");
+    cfg.resolve.push(("site.test".to_owned(), site.addr().ip()));
+    cfg
+}
+
+fn site_url(site: &TestServer, path: &str) -> url::Url {
+    url::Url::parse(&format!("http://site.test:{}{path}", site.addr().port())).expect("test URL")
+}
+
+/// A server on 127.0.0.2 that must never be asked anything.
+fn forbidden() -> TestServer {
+    TestServer::start_on(
+        "127.0.0.2",
+        Routes::new()
+            .robots("User-agent: *\nAllow: /\n")
+            .route("/", Reply::html("<a href=/x>x</a>")),
+    )
+}
+
+#[tokio::test]
+async fn block_private_refuses_a_redirect_and_a_link_to_a_literal() {
+    let target = forbidden();
+    let site = TestServer::start(
+        Routes::new()
+            .route("/r", Reply::redirect(302, &target.url_str("/")))
+            .route(
+                "/",
+                Reply::html(format!(
+                    r#"<a href="{}">literal</a> <a href="http://[::ffff:127.0.0.2]:{}/">mapped</a>"#,
+                    target.url_str("/l"),
+                    target.addr().port()
+                )),
+            ),
+    );
+    let (logs, _guard) = capture_logs();
+    let cfg = site_config(&site, config().depth(1).scope(crawl::Scope::Any));
+    let done = crawl(cfg, [site_url(&site, "/"), site_url(&site, "/r")]).await;
+    assert_eq!(target.total_hits(), 0, "{:#?}", target.requests());
+    assert_eq!(site.hits("/"), 1, "the site itself is reachable");
+    assert_eq!(
+        done.failures(FailureKind::Blocked),
+        3,
+        "{:?} {:#?}",
+        done.summary,
+        logs.warnings()
+    );
+}
+
+#[tokio::test]
+async fn block_private_refuses_robots_txt_redirecting_to_a_literal() {
+    let target = forbidden();
+    let site = TestServer::start(
+        Routes::new()
+            .route(
+                "/robots.txt",
+                Reply::redirect(301, &target.url_str("/robots.txt")),
+            )
+            .route("/p", Reply::html("<p>page</p>")),
+    );
+    let (logs, _guard) = capture_logs();
+    let done = crawl(site_config(&site, config()), [site_url(&site, "/p")]).await;
+    assert_eq!(target.total_hits(), 0, "{:#?}", target.requests());
+    assert_eq!(site.hits("/robots.txt"), 1);
+    // robots.txt is unreachable, so the page is not fetched: its failure says why.
+    assert_eq!(site.hits("/p"), 0);
+    assert_eq!(done.failures(FailureKind::Blocked), 1, "{:?}", done.summary);
+    logs.one_warning(&["site.test", "blocked address 127.0.0.2", "robots.txt"]);
+}
+
+#[tokio::test]
+async fn block_private_refuses_sitemaps_on_literals_and_their_redirects() {
+    let target = forbidden();
+    let site = TestServer::start_with_base("127.0.0.1", |base| {
+        let port = base.rsplit(':').next().unwrap_or_default().to_owned();
+        let t = target.addr();
+        Routes::new()
+            .robots(&format!(
+                "User-agent: *\nAllow: /\nSitemap: http://{t}/listed.xml\nSitemap: http://site.test:{port}/pages.xml\n"
+            ))
+            .route("/", Reply::html("<p>home</p>"))
+            .route("/sitemap.xml", Reply::redirect(302, &format!("http://{t}/moved.xml")))
+            .route(
+                "/pages.xml",
+                Reply::typed(
+                    Some("application/xml"),
+                    format!(
+                        "<urlset><url><loc>http://{t}/from-sitemap</loc></url>\
+                         <url><loc>http://site.test:{port}/</loc></url></urlset>"
+                    ),
+                ),
+            )
+    });
+    let cfg = site_config(&site, config().sitemap(true).scope(crawl::Scope::Any));
+    let done = crawl(cfg, [site_url(&site, "/")]).await;
+    assert_eq!(target.total_hits(), 0, "{:#?}", target.requests());
+    assert_eq!(site.hits("/pages.xml"), 1, "the site's own sitemap is read");
+    assert_eq!(site.hits("/sitemap.xml"), 1);
+    assert!(done.summary.sitemaps >= 1, "{:?}", done.summary);
+}
+
+/// Issue 11, hole 1: a refused literal seed with `--sitemap` still had its robots.txt
+/// fetched. Nothing at all may reach it.
+#[tokio::test]
+async fn block_private_with_sitemap_sends_nothing_to_a_listed_literal() {
+    let server = TestServer::start(
+        Routes::new()
+            .robots("User-agent: *\nAllow: /\nSitemap: /s.xml\n")
+            .route("/", Reply::html("<a href=/x>x</a>")),
+    );
+    let cfg = config()
+        .block_private(true)
+        .sitemap(true)
+        .build()
+        .expect("config");
+    let done = crawl(cfg, [server.url("/"), server.url("/other")]).await;
+    assert_eq!(server.total_hits(), 0, "{:#?}", server.requests());
+    assert_eq!(done.failures(FailureKind::Blocked), 2, "{:?}", done.summary);
+}
+
+/// Issue 11, hole 6: a password in a listed URL, in a link, or in a redirect never
+/// reaches a log line, at any level; the output keeps links as the page has them, and
+/// listed URLs without their userinfo.
+#[tokio::test]
+async fn passwords_never_reach_the_logs() {
+    let server = TestServer::start_with_base("127.0.0.1", |base| {
+        let with =
+            |cred: &str, path: &str| base.replacen("http://", &format!("http://{cred}@"), 1) + path;
+        Routes::new()
+            .route(
+                "/page",
+                Reply::html(format!(
+                    r#"<a href="{}">link with a password</a> <a href="/r">redirect</a>"#,
+                    with("pageuser:pag3pw", "/linked")
+                )),
+            )
+            .route(
+                "/r",
+                Reply::redirect(302, &with("locuser:l0cpw", "/missing")),
+            )
+    });
+    let (logs, _guard) = capture_logs();
+    let listed = |path: &str| {
+        url::Url::parse(
+            &server
+                .url_str(path)
+                .replacen("http://", "http://me:s3cret@", 1),
+        )
+        .expect("test URL")
+    };
+    let cfg = config().depth(1).build().expect("config");
+    let done = crawl(cfg, [listed("/page"), listed("/gone")]).await;
+    assert!(server.hits("/missing") >= 1 && server.hits("/gone") == 1);
+    let events = logs.all();
+    assert!(
+        logs.warnings().iter().any(|w| w.contains("/gone")),
+        "{:#?}",
+        logs.warnings()
+    );
+    for secret in ["s3cret", "pag3pw", "l0cpw"] {
+        for event in &events {
+            assert!(
+                !event.message.contains(secret),
+                "{secret}: {}",
+                event.message
+            );
+        }
+        for span in logs.opened("page") {
+            assert!(!span.fields.contains(secret), "{secret}: {}", span.fields);
+        }
+    }
+    // The page's own link is data, written as found; the listed URL lost its userinfo.
+    let links = done.links_of(&server.url_str("/page"));
+    assert!(
+        links.iter().any(|l| l.contains("pageuser:pag3pw@")),
+        "{links:?}"
+    );
+    for (source, _) in done.pairs() {
+        assert!(!source.contains("s3cret"), "{source}");
+    }
+}
+
+#[test]
+fn passwords_never_reach_the_binarys_stderr() {
+    let server = TestServer::start(Routes::new().route("/p", Reply::html("<a href=/q>q</a>")));
+    let bin = Bin::new();
+    let listed = |path: &str| {
+        server
+            .url_str(path)
+            .replacen("http://", "http://me:s3cret@", 1)
+    };
+    bin.write(
+        "urls.txt",
+        format!(
+            "{}\n{}\nftp://me:s3cret@x.test/\n",
+            listed("/p"),
+            listed("/gone")
+        ),
+    );
+    let run = bin.run(&["urls.txt", "-o", "out.tsv", "-vv", "--depth", "1"]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("/gone"), "{}", run.stderr);
+    assert!(run.stderr.contains("me:***@"), "{}", run.stderr);
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    assert!(!bin.read("out.tsv").contains("s3cret"));
+}

@@ -4,6 +4,7 @@
 pub mod bin;
 pub mod gzip;
 pub mod logs;
+pub mod proxy;
 #[cfg(unix)]
 pub mod pty;
 pub mod reply;

@@ -3,20 +3,32 @@
 //!
 //! Redirects are not followed by the client: the crawl engine follows them hop by hop
 //! ([`Fetcher::hop`]) so that every hop is checked for its scheme, its loop, robots.txt
-//! and blocked addresses. A failure is data ([`FetchError`]), never a panic.
+//! and blocked addresses. [`Fetcher::hop`] is the one way a request is sent (pages,
+//! redirects, robots.txt, sitemaps), so what must hold for every request is decided
+//! there: `--block-private`'s check of IP literals, and which credentials go with the
+//! request ([`credentials`]). A failure is data ([`FetchError`]), never a panic.
 
-use std::error::Error as StdError;
+mod classify;
+mod cookies;
+pub mod credentials;
+
 use std::fmt;
-use std::io;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use url::Url;
 
+pub use self::classify::classify;
+use self::cookies::CookieJar;
+pub use self::cookies::MAX_COOKIES;
+use self::credentials::Credentials;
+pub use self::credentials::{BasicAuth, ProxyUrl, RequestHeader};
 use crate::config::Config;
 use crate::error::Error;
+use crate::guard;
 use crate::stats::FailureKind;
 
 /// Why a fetch gave no usable response.
@@ -65,20 +77,21 @@ pub enum Hop {
     Final(Response),
 }
 
-/// The shared client and the limits that apply to every fetch.
+/// The shared client, the limits that apply to every fetch, and where credentials may
+/// go.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: Client,
     max_body: u64,
+    block_private: bool,
+    credentials: Arc<Credentials>,
+    jar: Option<Arc<CookieJar>>,
 }
 
 /// Builds the one HTTP client a crawl shares: pooled connections, gzip, brotli and
-/// deflate, HTTP/2 where the server offers it, no automatic redirects.
-///
-/// # Errors
-///
-/// [`Error::Client`] when the TLS backend cannot be initialised.
-pub fn build_client(config: &Config) -> Result<Client, Error> {
+/// deflate, HTTP/2 where the server offers it, no automatic redirects, the `-H`
+/// headers that are not credentials, the proxy, and the cookie jar.
+fn build_client(config: &Config, jar: Option<&Arc<CookieJar>>) -> Result<Client, Error> {
     let mut builder = Client::builder()
         .user_agent(config.user_agent.clone())
         .redirect(reqwest::redirect::Policy::none())
@@ -89,47 +102,101 @@ pub fn build_client(config: &Config) -> Result<Client, Error> {
         .tcp_nodelay(true)
         .gzip(true)
         .brotli(true)
-        .deflate(true);
+        .deflate(true)
+        .dns_resolver(guard::Resolver {
+            public_only: config.block_private,
+        });
+    let mut headers = HeaderMap::new();
+    for header in config.headers.iter().filter(|h| !h.is_credential()) {
+        let (name, value) = header.pair();
+        headers.append(name, value);
+    }
+    builder = builder.default_headers(headers);
     for (host, ip) in &config.resolve {
         // Port 0: the URL's port is used.
         builder = builder.resolve(host, std::net::SocketAddr::new(*ip, 0));
     }
     if config.block_private {
-        // A proxy would resolve names itself, out of the guard's sight.
-        builder = builder
-            .no_proxy()
-            .dns_resolver(crate::guard::PublicOnlyResolver);
+        // A proxy resolves names itself, out of the guard's sight: with
+        // --block-private, HTTP(S)_PROXY are ignored (and --proxy is refused).
+        builder = builder.no_proxy();
+    } else if let Some(proxy) = &config.proxy {
+        let unusable = |e: reqwest::Error| {
+            let why = crate::redact::text(&e.to_string()).into_owned();
+            Error::Config(format!("cannot use the proxy {proxy}: {why}"))
+        };
+        let proxy = reqwest::Proxy::all(proxy.as_url().as_str())
+            .map_err(unusable)?
+            .no_proxy(reqwest::NoProxy::from_env());
+        builder = builder.proxy(proxy);
+    }
+    if let Some(jar) = jar {
+        builder = builder.cookie_provider(jar.clone());
     }
     builder.build().map_err(Error::Client)
 }
 
 impl Fetcher {
-    /// A fetcher over the client [`build_client`] makes for `config`.
+    /// A fetcher for `config`: its client, and the cookie jar read from
+    /// [`Config::cookie_jar`].
     ///
     /// # Errors
     ///
-    /// As [`build_client`].
+    /// [`Error::Client`] when the TLS backend cannot be initialised or the proxy is
+    /// unusable; [`Error::CookieJar`] when the jar cannot be read.
     pub fn new(config: &Config) -> Result<Self, Error> {
+        let jar = match &config.cookie_jar {
+            Some(path) => Some(Arc::new(CookieJar::load(path)?)),
+            None => None,
+        };
         Ok(Fetcher {
-            client: build_client(config)?,
+            client: build_client(config, jar.as_ref())?,
             max_body: config.max_body,
+            block_private: config.block_private,
+            credentials: Arc::new(Credentials::new(&config.headers, config.basic_auth.clone())),
+            jar,
         })
     }
 
-    /// The shared client.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// Admits a listed URL: takes its userinfo (`user:password@`) out of it, and gives
+    /// its origin the crawl's credentials (`-H` credential headers, `--user`, or its
+    /// own userinfo, which comes first). The engine calls it for every listed URL before
+    /// queueing it; credentials go to no origin that was not admitted so.
+    pub fn admit_listed(&self, url: &mut Url) {
+        self.credentials.admit(url);
+    }
+
+    /// Writes the cookie jar back to its file, if there is one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CookieJar`] when it cannot be written.
+    pub async fn save_cookies(&self) -> Result<(), Error> {
+        let Some(jar) = self.jar.clone() else {
+            return Ok(());
+        };
+        match tokio::task::spawn_blocking(move || jar.save()).await {
+            Ok(saved) => saved,
+            Err(e) => Err(Error::CookieJar {
+                name: "the cookie jar".into(),
+                detail: format!("the writing task failed: {e}"),
+                source: None,
+            }),
+        }
     }
 
     /// Sends one GET and sorts the answer: a redirect, a 2xx, or a failure (an error
-    /// status, a redirect without a usable `Location`, a transport error).
+    /// status, a redirect without a usable `Location`, a transport error, or, with
+    /// `--block-private`, an IP literal that is not public, refused unsent).
     pub async fn hop(&self, url: &Url) -> Result<Hop, FetchError> {
-        let response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
+        if self.block_private && guard::is_blocked_literal(url) {
+            let host = url.host_str().unwrap_or_default();
+            return Err(FetchError::new(
+                FailureKind::Blocked,
+                format!("blocked address {host} (--block-private)"),
+            ));
+        }
+        let response = self.request(url).send().await.map_err(|e| classify(&e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(Hop::Final(response));
@@ -148,13 +215,55 @@ impl Fetcher {
                 Err(e) => Err(FetchError::new(
                     FailureKind::BadRedirect,
                     format!(
-                        "HTTP {} with a bad Location {location:?}: {e}",
-                        status.as_u16()
+                        "HTTP {} with a bad Location {:?}: {e}",
+                        status.as_u16(),
+                        crate::redact::text(&location)
                     ),
                 )),
             };
         }
         Err(status_error(status, &response))
+    }
+
+    /// The GET for `url`, with the credentials its origin was given: the URL's own
+    /// userinfo is taken out of it and sent as basic authentication (to its own
+    /// origin only, as the URL says); a listed origin gets `--user` or its listed
+    /// userinfo, and the `-H` credential headers. A `-H` cookie is sent together with
+    /// the jar's cookies for the URL.
+    fn request(&self, url: &Url) -> RequestBuilder {
+        let mut target = url.clone();
+        let own = credentials::take_userinfo(&mut target);
+        let grant = self.credentials.grant(&target, own);
+        let mut jar_cookies = self.jar.as_ref().and_then(|jar| {
+            grant
+                .headers
+                .iter()
+                .any(|(name, _)| name == COOKIE)
+                .then(|| reqwest::cookie::CookieStore::cookies(jar.as_ref(), &target))
+                .flatten()
+        });
+        let mut request = self.client.get(target);
+        if let Some(basic) = &grant.basic {
+            request = request.basic_auth(basic.user(), Some(basic.password()));
+        }
+        for (name, value) in &grant.headers {
+            let mut value = value.clone();
+            if name == COOKIE
+                && let Some(jar) = jar_cookies.take()
+            {
+                // The client adds the jar's cookies only to a request without a
+                // Cookie header: join them here.
+                let mut joined = value.as_bytes().to_vec();
+                joined.extend_from_slice(b"; ");
+                joined.extend_from_slice(jar.as_bytes());
+                if let Ok(mut both) = HeaderValue::from_bytes(&joined) {
+                    both.set_sensitive(true);
+                    value = both;
+                }
+            }
+            request = request.header(name.clone(), value);
+        }
+        request
     }
 
     /// Reads a body into memory, never more than the cap (counted after decompression).
@@ -322,115 +431,6 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Sorts a transport error into a [`FailureKind`] with a short description.
-pub fn classify(err: &reqwest::Error) -> FetchError {
-    let chain = ErrorChain::of(err);
-    let (kind, detail) = if let Some(blocked) = chain.find::<crate::guard::BlockedAddress>() {
-        (FailureKind::Blocked, format!("{blocked} (--block-private)"))
-    } else if err.is_timeout() || chain.io_kind(io::ErrorKind::TimedOut) {
-        (FailureKind::Timeout, "timed out".to_owned())
-    } else if let Some(h) = chain.hyper() {
-        // Checked before `is_decode`: with decompression on, reqwest calls every body
-        // error a decode error, also a short body or a reset underneath.
-        if h.is_parse() {
-            (
-                FailureKind::Protocol,
-                format!("not a valid HTTP response: {h}"),
-            )
-        } else if h.is_incomplete_message() {
-            (
-                FailureKind::Reset,
-                "connection closed before the response was complete".to_owned(),
-            )
-        } else {
-            chain.io_or(FailureKind::Reset, h)
-        }
-    } else if err.is_decode() {
-        (
-            FailureKind::Decode,
-            format!("cannot decode the body: {}", chain.last()),
-        )
-    } else if chain.contains("dns error") || chain.contains("failed to lookup address") {
-        (
-            FailureKind::Dns,
-            format!("cannot resolve the host: {}", chain.last()),
-        )
-    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
-    {
-        (FailureKind::Tls, format!("TLS failed: {}", chain.last()))
-    } else if err.is_connect() {
-        chain.io_or(FailureKind::Connect, err)
-    } else {
-        chain.io_or(FailureKind::Other, err)
-    };
-    FetchError::new(kind, detail)
-}
-
-struct ErrorChain<'a> {
-    errors: Vec<&'a (dyn StdError + 'static)>,
-}
-
-impl<'a> ErrorChain<'a> {
-    fn of(err: &'a reqwest::Error) -> Self {
-        let mut errors: Vec<&'a (dyn StdError + 'static)> = vec![err];
-        let mut next = err.source();
-        while let Some(e) = next {
-            errors.push(e);
-            next = e.source();
-        }
-        ErrorChain { errors }
-    }
-
-    fn find<E: StdError + 'static>(&self) -> Option<&'a E> {
-        self.errors.iter().find_map(|e| e.downcast_ref::<E>())
-    }
-
-    fn hyper(&self) -> Option<&'a hyper::Error> {
-        self.find::<hyper::Error>()
-    }
-
-    fn io(&self) -> Option<&'a io::Error> {
-        self.errors
-            .iter()
-            .find_map(|e| e.downcast_ref::<io::Error>())
-    }
-
-    fn io_kind(&self, kind: io::ErrorKind) -> bool {
-        self.io().is_some_and(|e| e.kind() == kind)
-    }
-
-    fn contains(&self, needle: &str) -> bool {
-        self.errors
-            .iter()
-            .any(|e| e.to_string().to_ascii_lowercase().contains(needle))
-    }
-
-    /// The innermost message, usually the most specific.
-    fn last(&self) -> String {
-        self.errors
-            .last()
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-    }
-
-    /// Classifies by the innermost I/O error, or falls back to `kind`.
-    fn io_or(&self, kind: FailureKind, outer: &dyn fmt::Display) -> (FailureKind, String) {
-        use io::ErrorKind as K;
-        match self.io().map(io::Error::kind) {
-            Some(K::ConnectionRefused) => (FailureKind::Connect, "connection refused".to_owned()),
-            Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe) => {
-                (FailureKind::Reset, "connection reset".to_owned())
-            }
-            Some(K::UnexpectedEof) => (
-                FailureKind::ShortBody,
-                "body ended before its declared length".to_owned(),
-            ),
-            Some(K::TimedOut) => (FailureKind::Timeout, "timed out".to_owned()),
-            _ => (kind, format!("{outer}: {}", self.last())),
-        }
-    }
 }
 
 #[cfg(test)]
