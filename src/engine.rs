@@ -35,6 +35,9 @@ pub(crate) struct Shared<F> {
 }
 
 /// What the writer task is given.
+// Nearly every item is a lease: boxing it would add an allocation per page for
+// nothing, and the rare record is boxed instead.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Work {
     /// A lease, ended one way or another.
     Leased { lease: Lease, end: End },
