@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::support::server::Seen;
 use crate::support::{
-    Bin, HANG_GUARD, Logs, Reply, Routes, TestServer, capture_logs, config, crawl,
+    Bin, Gate, HANG_GUARD, Logs, Reply, Routes, TestServer, capture_logs, config, crawl,
 };
 
 /// An HTML page linking to each of `hrefs`, in order.
@@ -425,17 +425,29 @@ async fn a_held_host_does_not_hold_back_a_retry_on_another_host() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn global_and_per_host_limits_hold_together() {
-    // Each page takes 100 ms, long beside the client's own work per page even on a
-    // busy machine, so the limits are reached (not only not exceeded).
-    let site = || {
+    // The first ten pages of every host are answered only once five requests are in
+    // flight together across the hosts (the global limit, reached as 2 + 2 + 1), the
+    // other twenty only once two of the host's own are in flight together (the host
+    // limit): both limits are reached whatever the machine's speed, and never passed.
+    let global = Gate::new(5);
+    let site = |own: Gate| {
+        let global = global.clone();
         let pages: Vec<String> = (0..30).map(|i| format!("/s/{i}")).collect();
-        Routes::new().route("/", links(&pages)).dynamic("/s/", |_| {
-            Reply::delayed(Duration::from_millis(100), links(&["/"]))
-        })
+        Routes::new()
+            .route("/", links(&pages))
+            .dynamic("/s/", move |path| {
+                let first_ten = path
+                    .trim_start_matches("/s/")
+                    .parse::<u32>()
+                    .is_ok_and(|i| i < 10);
+                let gate = if first_ten { &global } else { &own };
+                gate.hold(links(&["/"]))
+            })
     };
-    let a = TestServer::start(site());
-    let b = TestServer::start_sharing_load("127.0.0.2", site(), &a);
-    let c = TestServer::start_sharing_load("127.0.0.3", site(), &a);
+    let gates = [Gate::new(2), Gate::new(2), Gate::new(2)];
+    let a = TestServer::start(site(gates[0].clone()));
+    let b = TestServer::start_sharing_load("127.0.0.2", site(gates[1].clone()), &a);
+    let c = TestServer::start_sharing_load("127.0.0.3", site(gates[2].clone()), &a);
     let cfg = config()
         .depth(1)
         .concurrency(5)
@@ -445,9 +457,11 @@ async fn global_and_per_host_limits_hold_together() {
         .expect("config");
     let done = crawl(cfg, [a.url("/"), b.url("/"), c.url("/")]).await;
     assert_eq!(done.summary.pages, 93, "{:?}", done.summary);
-    for server in [&a, &b, &c] {
+    for (server, gate) in [&a, &b, &c].into_iter().zip(&gates) {
+        assert!(gate.is_open(), "{} never had 2 in flight", server.addr());
         assert_eq!(server.own_max_in_flight(), 2, "per host, {}", server.addr());
     }
+    assert!(global.is_open(), "5 requests were never in flight together");
     assert_eq!(a.max_in_flight(), 5, "across the three hosts");
 }
 

@@ -21,7 +21,7 @@ use url::Url;
 
 pub use bin::Bin;
 pub use logs::{Logs, capture_logs};
-pub use reply::Reply;
+pub use reply::{Gate, Reply};
 pub use server::{Routes, TestServer};
 
 /// A test that takes longer than this has hung: it fails instead of blocking CI.

@@ -94,6 +94,68 @@ pub enum Reply {
     Sequence(Vec<Reply>),
     /// Wait, then answer: a slow but honest response.
     Delay(Duration, Box<Reply>),
+    /// Hold the request at the gate until the gate opens, then answer.
+    Gated(Gate, Box<Reply>),
+}
+
+/// Holds requests until `threshold` of them wait at once, then lets every request
+/// through from then on: a server that answers only once the client has that many
+/// requests in flight, so a test of a concurrency limit sees the limit reached
+/// whatever the machine's speed (and a client that never reaches it hangs, which the
+/// hang guard turns into a failure naming the gate).
+#[derive(Debug, Clone)]
+pub struct Gate(std::sync::Arc<GateState>);
+
+#[derive(Debug)]
+pub struct GateState {
+    threshold: usize,
+    waiting: std::sync::Mutex<usize>,
+    open: tokio::sync::Notify,
+    opened: std::sync::atomic::AtomicBool,
+}
+
+impl Gate {
+    /// A gate that opens when `threshold` requests wait at it.
+    pub fn new(threshold: usize) -> Self {
+        Gate(std::sync::Arc::new(GateState {
+            threshold,
+            waiting: std::sync::Mutex::new(0),
+            open: tokio::sync::Notify::new(),
+            opened: std::sync::atomic::AtomicBool::new(false),
+        }))
+    }
+
+    /// `reply`, held at this gate.
+    pub fn hold(&self, reply: Reply) -> Reply {
+        Reply::Gated(self.clone(), Box::new(reply))
+    }
+
+    /// Whether the gate has opened.
+    pub fn is_open(&self) -> bool {
+        self.0.opened.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits at the gate (at most 20 s, then lets the request through so the test
+    /// fails on its assertion rather than hanging).
+    pub async fn pass(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let notified = self.0.open.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.0.opened.load(SeqCst) {
+            return;
+        }
+        {
+            let mut waiting = self.0.waiting.lock().expect("gate");
+            *waiting += 1;
+            if *waiting >= self.0.threshold {
+                self.0.opened.store(true, SeqCst);
+                self.0.open.notify_waiters();
+                return;
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(20), notified).await;
+    }
 }
 
 impl Reply {

@@ -762,6 +762,10 @@ async fn respond_inner(conn: &mut ConnState, reply: &Reply, index: u64) -> Resul
             tokio::time::sleep(*delay).await;
             Ok(respond(conn, reply, index).await)
         }
+        Reply::Gated(gate, reply) => {
+            gate.pass().await;
+            Ok(respond(conn, reply, index).await)
+        }
     }
 }
 
