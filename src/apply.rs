@@ -52,7 +52,11 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
                 write(shared, sink, &page).await?;
                 true
             }
-            Work::Leased { lease, end } => end_lease(shared, sink, lease, end).await?,
+            Work::Leased { lease, end, slot } => {
+                let written = end_lease(shared, sink, lease, end).await?;
+                drop(slot);
+                written
+            }
         };
     }
     Ok(())

@@ -198,9 +198,10 @@ impl<F: Frontier> Dispatcher<'_, F> {
         let span = tracing::info_span!("page", url = %crate::redact::url(&lease.request.url));
         self.workers.spawn(
             async move {
-                let end = run_worker(&shared, &lease, slot).await;
+                let mut slot = slot;
+                let end = run_worker(&shared, &lease, &mut slot).await;
                 // The writer is gone only when the crawl is stopping on its error.
-                let _ = work.send(Work::Leased { lease, end }).await;
+                let _ = work.send(Work::Leased { lease, end, slot }).await;
             }
             .instrument(span),
         );
@@ -209,7 +210,7 @@ impl<F: Frontier> Dispatcher<'_, F> {
 
 /// Runs the worker on `lease`, renewing the lease while it works, and turns whatever
 /// happens into an [`End`]: its result, a panic, an abandon on stop.
-async fn run_worker<F: Frontier>(shared: &Shared<F>, lease: &Lease, slot: Slot) -> End {
+async fn run_worker<F: Frontier>(shared: &Shared<F>, lease: &Lease, slot: &mut Slot) -> End {
     let work = AssertUnwindSafe(worker::process(shared, lease, slot)).catch_unwind();
     tokio::select! {
         biased;

@@ -39,8 +39,10 @@ pub(crate) struct Shared<F> {
 // nothing, and the rare record is boxed instead.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Work {
-    /// A lease, ended one way or another.
-    Leased { lease: Lease, end: End },
+    /// A lease, ended one way or another, with the worker's `--concurrency` permit:
+    /// it is given back once the lease is ended in the frontier, so what the request
+    /// taught (a hold, a Crawl-delay) applies before the next request goes.
+    Leased { lease: Lease, end: End, slot: Slot },
     /// A record with no lease: a listed URL a limit left out.
     Record(Box<PageRecord>),
 }

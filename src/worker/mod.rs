@@ -36,14 +36,13 @@ const INLINE_PARSE_MAX: usize = 256 * 1024;
 pub(crate) async fn process<F: Frontier>(
     shared: &Shared<F>,
     lease: &Lease,
-    mut slot: Slot,
+    slot: &mut Slot,
 ) -> Result<Finished, Error> {
     let request = &lease.request;
     let started_at = SystemTime::now();
     let started = Instant::now();
     let mut trace = Trace::default();
-    let fetched = hops::fetch(shared, lease, &mut slot, &mut trace).await;
-    drop(slot);
+    let fetched = hops::fetch(shared, lease, slot, &mut trace).await;
     if let Some(e) = trace.error.take() {
         return Err(e);
     }

@@ -11,6 +11,7 @@ mod classify;
 mod cli;
 mod cli_files;
 mod cli_logs;
+mod engine;
 mod failures;
 mod faults;
 mod first_run;
