@@ -4,16 +4,6 @@ use std::time::Duration;
 
 use crate::support::{Gate, Reply, Routes, TestServer, config, crawl};
 
-fn slow_pages(n: usize, prefix: &str, delay: Duration) -> Routes {
-    (0..n).fold(Routes::new(), |routes, i| {
-        let page = format!("<html><body><a href=\"/from/{i}\">x</a></body></html>");
-        routes.route(
-            format!("{prefix}{i}"),
-            Reply::delayed(delay, Reply::html(page)),
-        )
-    })
-}
-
 /// Pages answered only once `gate` has seen enough of them in flight at once.
 fn gated_pages(n: usize, prefix: &str, gate: &Gate) -> Routes {
     (0..n).fold(Routes::new(), |routes, i| {
