@@ -201,6 +201,9 @@ pub struct Config {
     /// Host names resolved to these addresses instead of through DNS (like curl's
     /// `--resolve`). Default none.
     pub resolve: Vec<(String, std::net::IpAddr)>,
+    /// Also write a one-file HTML report of the crawl here, at its end and on Ctrl-C
+    /// (see [`crate::report`]). Default none.
+    pub report: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -234,6 +237,7 @@ impl Default for Config {
             sitemap: false,
             block_private: false,
             resolve: Vec::new(),
+            report: None,
         }
     }
 }
@@ -332,6 +336,8 @@ impl ConfigBuilder {
         block_private: bool,
         /// See [`Config::resolve`].
         resolve: Vec<(String, std::net::IpAddr)>,
+        /// See [`Config::report`].
+        report: Option<PathBuf>,
     }
 
     /// Validates and returns the config.
@@ -339,8 +345,8 @@ impl ConfigBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] when a value is out of range or options contradict each other:
-    /// a zero timeout or body cap, an empty or multi-line user agent, or `append` with
-    /// a whole-document format (DOT, GraphML).
+    /// a zero timeout or body cap, an empty or multi-line user agent, `append` with
+    /// a whole-document format (DOT, GraphML), or a report written over the output.
     pub fn build(self) -> Result<Config, Error> {
         let c = self.config;
         let bad = |msg: &str| Err(Error::Config(msg.to_owned()));
@@ -375,6 +381,18 @@ impl ConfigBuilder {
         if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
             return bad("a page limit must be at least 1");
         }
+        if let Some(report) = &c.report {
+            if report.as_os_str().is_empty() {
+                return bad("the report path is empty");
+            }
+            let same = match &c.output {
+                Output::Path(out) => out == report,
+                Output::Stdout => report.as_os_str() == "-",
+            };
+            if same {
+                return bad("the report and the output are the same file");
+            }
+        }
         Ok(c)
     }
 }
@@ -405,6 +423,24 @@ mod tests {
             .build()
             .expect_err("append + dot");
         assert!(err.to_string().contains("appended"), "{err}");
+    }
+
+    #[test]
+    fn the_report_must_not_overwrite_the_output() {
+        let ok = Config::builder().report(Some("r.html".into())).build();
+        assert_eq!(ok.expect("valid").report, Some(PathBuf::from("r.html")));
+        let same = Config::builder()
+            .output(Output::Path("x.html".into()))
+            .report(Some("x.html".into()))
+            .build()
+            .expect_err("same file");
+        assert!(same.to_string().contains("same file"), "{same}");
+        let both_stdout = Config::builder()
+            .output(Output::Stdout)
+            .report(Some("-".into()))
+            .build();
+        assert!(both_stdout.is_err());
+        assert!(Config::builder().report(Some("".into())).build().is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod list;
 mod props;
 mod recursive;
 mod redirects;
+mod report;
 mod retries;
 mod robots;
 mod security;
