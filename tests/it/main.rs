@@ -18,6 +18,8 @@ mod props;
 mod recursive;
 mod redirects;
 mod report;
+mod report_browser;
+mod report_cdp;
 mod retries;
 mod robots;
 mod security;
