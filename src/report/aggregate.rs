@@ -35,6 +35,8 @@ pub const TOP_CHAINS: usize = 50;
 pub const TOP_SEEDS: usize = 20;
 /// Hosts drawn in the host graph.
 pub const HOST_GRAPH_NODES: usize = 40;
+/// Heaviest edges drawn in the host graph.
+pub const HOST_GRAPH_EDGES: usize = 150;
 /// URLs are shortened to this many characters in the tables.
 pub const URL_CHARS: usize = 200;
 /// Hops of a chain shown.
@@ -667,6 +669,9 @@ fn host_graph(hosts: &Hosts) -> Graph {
         }
     }
     edges.sort_by_key(|e| (Reverse(e.links), e.from, e.to));
+    for e in edges.drain(HOST_GRAPH_EDGES.min(edges.len())..) {
+        hidden_links += e.links;
+    }
     let max_pages = chosen.iter().map(|c| c.1).max().unwrap_or(0).max(1) as f64;
     let radius: Vec<f64> = chosen
         .iter()
