@@ -118,10 +118,11 @@ fn clamp(p: Point, inset: f64, width: f64, height: f64) -> Point {
     (fix(p.0, width), fix(p.1, height))
 }
 
-/// A radial tree: roots (nodes whose parent is `None`, out of range, or on a cycle)
-/// around the centre, or at it when there is one; each subtree gets an angle in
-/// proportion to its leaves, each level its ring. `parent[i]` is node `i`'s parent;
-/// children keep their index order.
+/// A radial tree: roots (nodes whose parent is `None` or out of range; a cycle is
+/// broken at one of its nodes) around the centre, or at it when there is one; each
+/// subtree gets an angle in proportion to its leaves, each level its ring (an ellipse
+/// filling the box). `parent[i]` is node `i`'s parent; children keep their index
+/// order.
 pub fn radial_tree(parent: &[Option<usize>], width: f64, height: f64, margin: f64) -> Vec<Point> {
     let n = parent.len();
     let (cx, cy) = (width / 2.0, height / 2.0);
@@ -169,10 +170,14 @@ pub fn radial_tree(parent: &[Option<usize>], width: f64, height: f64, margin: f6
     // One root sits at the centre; several sit on the first ring.
     let offset = usize::from(roots.len() > 1);
     let max_level = order.iter().map(|&i| level[i] + offset).max().unwrap_or(0);
-    let ring = if max_level == 0 {
-        0.0
+    // The rings are ellipses that fill the box: a wide drawing uses its width.
+    let (ring_x, ring_y) = if max_level == 0 {
+        (0.0, 0.0)
     } else {
-        (width.min(height) / 2.0 - margin).max(0.0) / max_level as f64
+        (
+            (width / 2.0 - margin).max(0.0) / max_level as f64,
+            (height / 2.0 - margin).max(0.0) / max_level as f64,
+        )
     };
     let mut pos = vec![(cx, cy); n];
     // (node, first angle, angle span)
@@ -185,9 +190,12 @@ pub fn radial_tree(parent: &[Option<usize>], width: f64, height: f64, margin: f6
         a += span;
     }
     while let Some((i, start, span)) = stack.pop() {
-        let r = (level[i] + offset) as f64 * ring;
+        let ring = (level[i] + offset) as f64;
         let mid = start + span / 2.0;
-        pos[i] = (cx + r * mid.cos(), cy + r * mid.sin());
+        pos[i] = (
+            cx + ring * ring_x * mid.cos(),
+            cy + ring * ring_y * mid.sin(),
+        );
         let mut a = start;
         for &c in &children[i] {
             let s = span * leaves[c] / leaves[i];
@@ -270,13 +278,15 @@ mod tests {
         let p = radial_tree(&parent, 600.0, 400.0, 20.0);
         inside(&p, &[], 600.0, 400.0, 20.0 - 1e-6);
         assert_eq!(p[0], (300.0, 200.0), "one root at the centre");
-        let r = |i: usize| ((p[i].0 - 300.0).powi(2) + (p[i].1 - 200.0).powi(2)).sqrt();
+        // Distance from the centre, in rings of the ellipse that touches the margin.
+        let r = |i: usize| ((p[i].0 - 300.0) / 280.0).hypot((p[i].1 - 200.0) / 180.0);
         for (child, parent) in [(1, 0), (2, 0), (3, 1), (4, 1), (5, 1), (6, 2)] {
-            assert!(r(child) > r(parent) + 1.0, "{child} not outside {parent}");
+            assert!(r(child) > r(parent) + 0.1, "{child} not outside {parent}");
         }
+        assert!((r(3) - 1.0).abs() < 1e-9, "the last ring is at the margin");
         assert!(
-            (r(3) - 180.0).abs() < 1e-9,
-            "the last ring is at the margin"
+            (r(1) - 0.5).abs() < 1e-9,
+            "the first of two rings is half way"
         );
     }
 

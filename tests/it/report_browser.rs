@@ -125,4 +125,26 @@ fn the_report_opens_offline_in_chromium_with_the_summary_figures() {
         "the DevTools events arrive (the page itself was requested)"
     );
     eprintln!("screenshot: {}", desktop.display());
+
+    // The checks can fail: a page that asks for a remote image and logs an error is
+    // caught by both.
+    bin.write(
+        "bad.html",
+        r#"<!doctype html><img src="http://example.invalid/x.png"><script>console.error("boom")</script>"#,
+    );
+    let bad_url = url::Url::from_file_path(bin.path("bad.html"))
+        .expect("an absolute path")
+        .to_string();
+    c.open(&bad_url);
+    c.wait_for("Network.loadingFailed");
+    assert!(
+        c.requests()
+            .iter()
+            .any(|r| r.starts_with("http://example.invalid/"))
+    );
+    assert!(
+        c.errors().iter().any(|e| e.contains("boom")),
+        "{:?}",
+        c.errors()
+    );
 }

@@ -21,11 +21,12 @@ use serde_json::{Value, json};
 /// Longest wait for one reply or event.
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Where Chromium is: `$CRAWL_CHROMIUM`, or `chromium` / `chromium-browser` /
-/// `google-chrome` on the `PATH`.
+/// Where Chromium is: `$CRAWL_CHROMIUM` (when set, only there), or `chromium` /
+/// `chromium-browser` / `google-chrome` on the `PATH`.
 pub fn find() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("CRAWL_CHROMIUM") {
-        return Some(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
     }
     let path = std::env::var_os("PATH")?;
     for dir in std::env::split_paths(&path) {
