@@ -2,9 +2,10 @@
 //! where they become a validated configuration.
 
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use crawl::config::{
     Config, DEFAULT_CONCURRENCY, DEFAULT_HOST_CONCURRENCY, DEFAULT_INPUT, DEFAULT_MAX_REDIRECTS,
     DEFAULT_MAX_URL_LEN, DEFAULT_OUTPUT, DEFAULT_RETRIES, DEFAULT_USER_AGENT,
@@ -21,6 +22,8 @@ Examples:
   crawl urls.txt --format jsonl -o links.jsonl
   crawl site.txt --depth 3 --scope domain --format dot -o site.dot
   crawl urls.txt --timeout 10s --max-body 2MiB --retries 0 -v
+  crawl report pages.jsonl -o r.html     the HTML report of --pages files
+  crawl ./report                         crawl the URLs of a file named `report`
 
 Exit codes: 0 the crawl ran to its end (failed pages are reported, not fatal);
 1 fatal error (input unreadable, output unwritable); 2 usage error;
@@ -30,8 +33,19 @@ Exit codes: 0 the crawl ran to its end (failed pages are reported, not fatal);
 /// Fetch the pages listed in a file and write every link they contain as
 /// `source<TAB>target` pairs.
 #[derive(Debug, Parser)]
-#[command(name = "crawl", version, after_help = EXAMPLES, max_term_width = 100)]
+#[command(
+    name = "crawl",
+    version,
+    after_help = EXAMPLES,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
+    /// A command other than crawling (`crawl report`); none: crawl
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// File with one URL per line; `-` reads stdin
     #[arg(default_value = DEFAULT_INPUT)]
     pub input: String,
@@ -186,6 +200,40 @@ pub struct Cli {
     /// Also write how every URL ended (status, timing, failure, skip) as JSON Lines
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub pages: Option<std::path::PathBuf>,
+    /// Also write a one-file HTML report of the crawl (at its end, and on Ctrl-C)
+    #[arg(long, value_name = "FILE.html", help_heading = "Output")]
+    pub report: Option<PathBuf>,
+}
+
+/// Commands other than crawling.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the one-file HTML report of a crawl from its `--pages` files
+    Report(ReportArgs),
+}
+
+/// `crawl report`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Several files (workers of one crawl, or resumed runs) make one report: their records are
+aggregated and their summary lines added up. A file without a summary line (a killed run)
+still gives a report, marked incomplete.")]
+pub struct ReportArgs {
+    /// `--pages` files (JSON Lines: one record a line, a summary line last); `-` reads stdin
+    #[arg(value_name = "PAGES.jsonl", required = true)]
+    pub pages: Vec<PathBuf>,
+
+    /// Where to write the report; `-` writes stdout
+    #[arg(short, long, value_name = "FILE.html", default_value = "report.html")]
+    pub output: PathBuf,
+
+    /// More output: -v the files read
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Errors only: no warnings, no closing line
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 /// `--format`.
@@ -320,7 +368,8 @@ impl Cli {
             .headers(self.headers.clone())
             .basic_auth(self.user.clone())
             .cookie_jar(self.cookie_jar.clone())
-            .proxy(self.proxy.clone());
+            .proxy(self.proxy.clone())
+            .report(self.report.clone());
         if let Some(pages) = self.max_pages {
             builder = builder.max_pages(pages);
         }

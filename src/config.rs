@@ -236,6 +236,9 @@ pub struct Config {
     /// `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured (not with
     /// `block_private`).
     pub proxy: Option<ProxyUrl>,
+    /// Also write a one-file HTML report of the crawl here, at its end and on Ctrl-C
+    /// (see [`crate::report`]). Default none.
+    pub report: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -275,6 +278,7 @@ impl Default for Config {
             basic_auth: None,
             cookie_jar: None,
             proxy: None,
+            report: None,
         }
     }
 }
@@ -413,13 +417,40 @@ impl Config {
         if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
             return bad("a page limit must be at least 1".into());
         }
-        if let (Input::Path(input), Output::Path(output)) = (&c.input, &c.output)
-            && same_file(input, output)
-        {
-            return bad(format!(
-                "the output {} is the input file: writing it would destroy the URL list",
-                output.display()
-            ));
+        if c.output == Output::Stdout && c.report.as_deref() == Some(std::path::Path::new("-")) {
+            return bad("the report and the output cannot both go to stdout".into());
+        }
+        // Every file the crawl writes is its own, and none is the URL list.
+        let mut written: Vec<(&str, &std::path::Path)> = Vec::new();
+        if let Output::Path(output) = &c.output {
+            written.push(("output", output));
+        }
+        if let Some(pages) = &c.pages {
+            written.push(("--pages file", pages));
+        }
+        if let Some(report) = &c.report {
+            written.push(("report", report));
+        }
+        for (i, (name, path)) in written.iter().enumerate() {
+            if path.as_os_str().is_empty() {
+                return bad(format!("the {name} path is empty"));
+            }
+            if let Input::Path(input) = &c.input
+                && (input == path || same_file(input, path))
+            {
+                return bad(format!(
+                    "the {name} {} is the input file: writing it would destroy the URL list",
+                    path.display()
+                ));
+            }
+            for (other, other_path) in &written[..i] {
+                if path == other_path || same_file(path, other_path) {
+                    return bad(format!(
+                        "the {name} and the {other} are the same file, {}",
+                        path.display()
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -526,6 +557,8 @@ impl ConfigBuilder {
         cookie_jar: Option<PathBuf>,
         /// See [`Config::proxy`].
         proxy: Option<ProxyUrl>,
+        /// See [`Config::report`].
+        report: Option<PathBuf>,
     }
 
     /// See [`Config::concurrency`]. `build` refuses 0.
@@ -752,6 +785,24 @@ mod tests {
         let mut config = Config::builder().build().expect("defaults");
         config.timeout = Duration::ZERO;
         assert!(config.validate().is_err(), "fields changed after build");
+    }
+
+    #[test]
+    fn the_report_must_not_overwrite_the_output() {
+        let ok = Config::builder().report(Some("r.html".into())).build();
+        assert_eq!(ok.expect("valid").report, Some(PathBuf::from("r.html")));
+        let same = Config::builder()
+            .output(Output::Path("x.html".into()))
+            .report(Some("x.html".into()))
+            .build()
+            .expect_err("same file");
+        assert!(same.to_string().contains("same file"), "{same}");
+        let both_stdout = Config::builder()
+            .output(Output::Stdout)
+            .report(Some("-".into()))
+            .build();
+        assert!(both_stdout.is_err());
+        assert!(Config::builder().report(Some("".into())).build().is_err());
     }
 
     #[test]

@@ -131,11 +131,17 @@ impl Crawler {
         let c = &self.config;
         let pairs = OutputSink::open(&c.output, c.format, c.header_row, c.append).await?;
         let records = match &c.pages {
-            Some(path) => Some(RecordsSink::create(path).await?),
+            Some(path) => Some(
+                RecordsSink::create(path)
+                    .await?
+                    .with_settings(crate::report::settings_of(c)),
+            ),
             None => None,
         };
+        let report = crate::report::LiveReport::new(c);
         let frontier = self.memory_frontier();
-        self.run(seeds, frontier, (pairs, records), cancel).await
+        self.run(seeds, frontier, (pairs, (records, report)), cancel)
+            .await
     }
 
     /// Crawls from `seeds` through `frontier` into `sink` until the end or until

@@ -44,6 +44,7 @@
 //! - [`sink`]: the output formats and the single writer task;
 //! - [`sitemap`]: sitemaps read into seeds (`--sitemap`);
 //! - [`record`]: how every request ended, one [`PageRecord`] each;
+//! - [`report`]: the one-file HTML report of a crawl, live or from `--pages` files;
 //! - [`stats`]: live counters and the final [`Summary`].
 //!
 //! The library emits `tracing` events (a span per page) and installs no subscriber.
@@ -63,6 +64,7 @@ pub mod guard;
 pub mod input;
 pub mod record;
 pub mod redact;
+pub mod report;
 pub mod robots;
 pub mod sink;
 pub mod sitemap;

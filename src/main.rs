@@ -2,6 +2,7 @@
 
 mod cli;
 mod logging;
+mod report_cli;
 mod verdict;
 
 use std::io::{IsTerminal, Write};
@@ -56,6 +57,9 @@ mod exit {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(cli::Command::Report(args)) = &cli.command {
+        return ExitCode::from(report_cli::run(args));
+    }
     let config = match cli.to_config() {
         Ok(config) => config,
         Err(e) => {

@@ -1,5 +1,6 @@
 //! `--pages`: one JSON object per request, one per line, and the summary last.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -15,6 +16,7 @@ pub struct RecordsSink<W> {
     writer: W,
     name: String,
     buf: Vec<u8>,
+    settings: BTreeMap<String, String>,
 }
 
 impl<W> std::fmt::Debug for RecordsSink<W> {
@@ -50,7 +52,15 @@ impl<W: AsyncWrite + Unpin + Send + 'static> RecordsSink<W> {
             writer,
             name: name.into(),
             buf: Vec::with_capacity(WRITE_AT * 2),
+            settings: BTreeMap::new(),
         }
+    }
+
+    /// Writes `settings` (the crawl's settings that matter, as text) into the summary
+    /// line, for a report built from the file.
+    pub fn with_settings(mut self, settings: BTreeMap<String, String>) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// The writer, after [`Sink::finish`].
@@ -101,10 +111,23 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for RecordsSink<W> {
 
     async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
         #[derive(serde::Serialize)]
-        struct Last<'a> {
+        struct Counters<'a> {
+            #[serde(flatten)]
             summary: &'a Summary,
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            settings: &'a BTreeMap<String, String>,
         }
-        self.line(&Last { summary });
+        #[derive(serde::Serialize)]
+        struct Last<'a> {
+            summary: Counters<'a>,
+        }
+        let settings = std::mem::take(&mut self.settings);
+        self.line(&Last {
+            summary: Counters {
+                summary,
+                settings: &settings,
+            },
+        });
         self.flush().await
     }
 }
