@@ -1,12 +1,11 @@
 //! `crawl report`: the HTML report built from `--pages` files, its figures, and the
 //! subcommand beside the crawl's own command line.
 //!
-//! The pages come from [`site_records`], records crafted to cover a local multi-host
-//! crawl (failures, redirects, robots.txt, Crawl-delay, depth 0–3). Until the engine
-//! writes `--pages`, they are written here by [`write_pages`]; to test a real crawl
-//! instead, make `write_pages` run `crawl seeds.txt --depth 3 --pages pages.jsonl`
-//! against such a site: every assertion reads the summary from the file's last line,
-//! not from the crafted data.
+//! Two sources of pages: [`site_records`], records crafted to cover a local multi-host
+//! crawl (failures, redirects, robots.txt, Crawl-delay, depth 0–3) whose every figure
+//! is counted by hand, and [`real_crawl`], the binary crawling such a site on loopback
+//! with `--pages` and `--report`. Every assertion on figures reads the summary from
+//! the pages file's last line.
 
 use std::collections::BTreeMap;
 
@@ -336,6 +335,86 @@ pub fn write_pages(bin: &Bin) -> String {
     "pages.jsonl".to_owned()
 }
 
+/// A real crawl of a local multi-host site with `--pages pages.jsonl --report
+/// live.html`: pages, a redirect to another host, a 404, a 500, a host that refuses
+/// connections, robots.txt rules and a Crawl-delay, a PDF, and pages beyond `--depth`.
+/// Returns the servers, which must live as long as the test looks at them.
+pub fn real_crawl(bin: &Bin) -> Vec<TestServer> {
+    let page = |links: &[String]| {
+        let body: String = links
+            .iter()
+            .map(|l| format!("<a href=\"{l}\">{l}</a>\n"))
+            .collect();
+        Reply::html(format!("<!DOCTYPE html><html><body>{body}</body></html>"))
+    };
+    // A port nothing listens on.
+    let refused = std::net::TcpListener::bind("127.0.0.4:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| format!("http://{a}/"))
+        .expect("a free port");
+    let b = TestServer::start_on(
+        "127.0.0.2",
+        Routes::new()
+            .route(
+                "/blog/",
+                page(&["/blog/1".into(), "/blog/2".into(), refused.clone()]),
+            )
+            .route("/blog/1", page(&["/blog/".into()]))
+            .route("/blog/2", Reply::status(500, "broken")),
+    );
+    let blog = b.url_str("/blog/");
+    let a = TestServer::start(
+        Routes::new()
+            .route(
+                "/robots.txt",
+                Reply::typed(
+                    Some("text/plain"),
+                    "User-agent: *\nDisallow: /private\nCrawl-delay: 0.05\n",
+                ),
+            )
+            .route(
+                "/",
+                page(&[
+                    "/about".into(),
+                    "/moved".into(),
+                    "/missing".into(),
+                    "/private/x".into(),
+                    "/doc.pdf".into(),
+                    "/d1".into(),
+                ]),
+            )
+            .route("/about", page(&["/".into()]))
+            .route("/moved", Reply::redirect(301, &blog))
+            .route("/missing", Reply::status(404, "gone"))
+            .route(
+                "/doc.pdf",
+                Reply::typed(Some("application/pdf"), "%PDF-1.4"),
+            )
+            .route("/d1", page(&["/d2".into()]))
+            .route("/d2", page(&["/d3".into()]))
+            .route("/d3", page(&["/d4".into()]))
+            .route("/d4", page(&["/".into()])),
+    );
+    bin.write("seeds.txt", format!("{}\n", a.url_str("/")));
+    let run = bin.run(&[
+        "seeds.txt",
+        "-o",
+        "out.tsv",
+        "--depth",
+        "3",
+        "--scope",
+        "any",
+        "--retries",
+        "0",
+        "--pages",
+        "pages.jsonl",
+        "--report",
+        "live.html",
+    ]);
+    run.assert_code(0);
+    vec![a, b]
+}
+
 /// The summary line of a pages file (its last line).
 pub fn read_summary(bin: &Bin, name: &str) -> Value {
     let text = bin.read(name);
@@ -555,6 +634,36 @@ fn bad_inputs_are_clear_errors() {
         run.stderr.contains("cannot write no/such/dir/r.html"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn a_real_crawl_reports_what_its_summary_says() {
+    let bin = Bin::new();
+    let _servers = real_crawl(&bin);
+    let summary = read_summary(&bin, "pages.jsonl");
+    let want = expected_figures(&summary);
+    // The report written by the crawl itself, and the one built from its pages file.
+    let live = bin.read("live.html");
+    assert_figures(&figures(&live), &want);
+    let rebuilt = report(&bin, &["pages.jsonl", "-o", "report.html"]);
+    assert_figures(&figures(&rebuilt), &want);
+    // The crawl met every kind of end the site offers.
+    let n = |k: &str| summary[k].as_u64().unwrap_or(0);
+    assert_eq!(n("pages"), 7, "/, about, d1-d3, blog/, blog/1: {summary}");
+    assert_eq!(summary["failures"]["client_error"], 1);
+    assert_eq!(summary["failures"]["server_error"], 1);
+    assert_eq!(summary["failures"]["connect"], 1);
+    assert_eq!(summary["left_out"]["robots"], 1);
+    assert_eq!(summary["left_out"]["depth"], 1, "d4");
+    assert_eq!(n("non_html"), 1);
+    let got = figures(&live);
+    assert_eq!(got["redirected"], 1.0, "/moved");
+    assert_eq!(got["hosts"], 3.0);
+    assert!(live.contains(r#"data-state="complete""#));
+    assert!(
+        !live.contains("Summary and records disagree"),
+        "the records add up to the summary"
     );
 }
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::report::{assert_figures, expected_figures, read_summary, write_pages};
+use crate::report::{assert_figures, expected_figures, read_summary, real_crawl};
 use crate::report_cdp::{Chromium, require};
 use crate::support::Bin;
 
@@ -36,12 +36,11 @@ fn the_report_opens_offline_in_chromium_with_the_summary_figures() {
     else {
         return;
     };
+    // A real crawl of a local multi-host site, its report written by --report.
     let bin = Bin::new();
-    let pages = write_pages(&bin);
-    bin.run(&["report", &pages, "-o", "report.html"])
-        .assert_code(0);
-    let summary = read_summary(&bin, &pages);
-    let page_url = url::Url::from_file_path(bin.path("report.html"))
+    let _servers = real_crawl(&bin);
+    let summary = read_summary(&bin, "pages.jsonl");
+    let page_url = url::Url::from_file_path(bin.path("live.html"))
         .expect("an absolute path")
         .to_string();
 
