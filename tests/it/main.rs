@@ -20,6 +20,7 @@ mod hostile;
 mod limits;
 mod list;
 mod props;
+mod records;
 mod recursive;
 mod redirects;
 mod report;
