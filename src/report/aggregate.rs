@@ -761,6 +761,8 @@ fn page_graph(nodes: &[PageNode]) -> Graph {
 
 /// `s` cut to [`URL_CHARS`] characters, with `…` in the middle when cut.
 pub(super) fn short(s: &str) -> String {
+    // Passwords in URLs never reach the report.
+    let s = &*crate::redact::text(s);
     let n = s.chars().count();
     if n <= URL_CHARS {
         return s.to_owned();

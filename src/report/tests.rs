@@ -341,6 +341,27 @@ fn hostile_urls_are_escaped() {
 }
 
 #[test]
+fn passwords_never_reach_the_report() {
+    let r = fetched("http://user:hunter2@a.test/", None, 0, 1.0);
+    let mut f = failed(
+        "http://bob:s3cret@a.test/x",
+        "http://user:hunter2@a.test/",
+        1,
+        FailureKind::ClientError,
+        Some(404),
+    );
+    f.outcome = Outcome::Failed {
+        reason: FailureKind::ClientError,
+        message: "redirect to http://eve:pw123@b.test/ refused".into(),
+    };
+    let page = html::page(&report(&[r, f], None)).into_string();
+    for secret in ["hunter2", "s3cret", "pw123"] {
+        assert!(!page.contains(secret), "{secret} in the report");
+    }
+    assert!(page.contains("user:***@a.test"), "the user name stays");
+}
+
+#[test]
 fn empty_crawl_still_renders() {
     let r = Aggregator::new().finish(None);
     assert!(r.is_empty());
