@@ -37,6 +37,8 @@ use rustc_hash::FxHashSet as HashSet;
 use scraper::{Html, Node};
 use url::Url;
 
+pub use crate::parse::Stop;
+
 /// The HTML namespace; elements from SVG or MathML content have another one.
 const HTML_NAMESPACE: &str = "http://www.w3.org/1999/xhtml";
 
@@ -98,36 +100,71 @@ impl ExtractOptions {
     }
 }
 
-/// Parses `html` with scraper (html5ever) and returns the page's links.
+/// Parses `html` with html5ever and returns the page's links.
 ///
 /// Pure, synchronous and I/O free; it never panics, whatever the input. See the
 /// [module documentation](self) for what counts as a link and how it is resolved.
+/// The parse is bounded as [`crate::parse`] describes; a document that goes over its
+/// element budget gives the links found up to there ([`try_extract_links`] says so).
 pub fn extract_links(document_url: &Url, html: &str, opts: ExtractOptions) -> Vec<Link> {
-    let doc = Html::parse_document(html);
-    links_in_document(document_url, &doc, opts)
+    try_extract_links(document_url, html, opts, || None).links
 }
 
-/// Returns the links of an already parsed document, so callers can reuse one parse.
+/// The links a bounded parse found, and why it stopped early if it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// The links found, in document order (all of them when `stopped` is `None`).
+    pub links: Vec<Link>,
+    /// Why the parse ended before the end of the document, if it did.
+    pub stopped: Option<Stop>,
+}
+
+/// [`extract_links`] with a check run between chunks of the parse: returning
+/// `Some(stop)` ends it there (a deadline passed, a crawl was cancelled).
+pub fn try_extract_links(
+    document_url: &Url,
+    html: &str,
+    opts: ExtractOptions,
+    check: impl FnMut() -> Option<Stop>,
+) -> Extracted {
+    let (found, stopped) = crate::parse::parse(html, check);
+    let hrefs: Vec<(&str, LinkTag)> = found.hrefs.iter().map(|(h, t)| (&**h, *t)).collect();
+    let links = resolve_all(document_url, found.base_href.as_deref(), &hrefs, opts);
+    Extracted { links, stopped }
+}
+
+/// Returns the links of a document scraper has parsed, so callers can reuse one parse.
 ///
 /// `document_url` is the URL the document was fetched from (after redirects); it is
-/// the base URL unless the document has a `<base href>`.
+/// the base URL unless the document has a `<base href>`. Gives the same links as
+/// [`extract_links`] for any document under [`crate::parse::MAX_DEPTH`] deep and
+/// within its element budget, but for MathML `annotation-xml` integration points,
+/// which scraper's tree does not mark (its links are found as browsers find them only
+/// by [`extract_links`]).
 pub fn links_in_document(document_url: &Url, doc: &Html, opts: ExtractOptions) -> Vec<Link> {
     let scan = scan(doc);
+    resolve_all(document_url, scan.base_href, &scan.hrefs, opts)
+}
+
+/// Resolves `hrefs` against the document's base URL.
+fn resolve_all(
+    document_url: &Url,
+    base_href: Option<&str>,
+    hrefs: &[(&str, LinkTag)],
+    opts: ExtractOptions,
+) -> Vec<Link> {
     // The HTML standard's "frozen base URL": the first base element's href parsed
     // against the fallback base URL (the document URL); if that fails, the fallback.
     let frozen;
     let encoding = opts.query_encoding();
-    let base = match scan
-        .base_href
-        .and_then(|href| join(document_url, href, encoding))
-    {
+    let base = match base_href.and_then(|href| join(document_url, href, encoding)) {
         Some(url) => {
             frozen = url;
             &frozen
         }
         None => document_url,
     };
-    resolve(base, &scan.hrefs, opts)
+    resolve(base, hrefs, opts)
 }
 
 /// What one walk over the document tree finds.

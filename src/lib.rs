@@ -62,6 +62,7 @@ pub mod fetch;
 pub mod frontier;
 pub mod guard;
 pub mod input;
+pub mod parse;
 pub mod record;
 pub mod redact;
 pub mod report;

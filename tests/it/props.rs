@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use url::Url;
 
-use crawl::extract::{ExtractOptions, Link, extract_links};
+use crawl::extract::{ExtractOptions, Link, extract_links, links_in_document};
 use crawl::sink::WriterSink;
 use crawl::{Format, PageLinks, Sink};
 
@@ -191,6 +191,110 @@ fn element() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Tag soup: the tokens that send the tree builder down its odd paths (foster
+/// parenting, the adoption agency, reconstructed formatting, templates, foreign
+/// content, select, frameset), with numbered links to show where each one lands.
+const SOUP: &[&str] = &[
+    "LINK",
+    "LINK",
+    "LINK",
+    "</a>",
+    "<area href=/area>",
+    "<base href=/base/>",
+    "<table>",
+    "</table>",
+    "<tr>",
+    "</tr>",
+    "<td>",
+    "</td>",
+    "<th>",
+    "<caption>",
+    "<colgroup>",
+    "<col>",
+    "<tbody>",
+    "<b>",
+    "</b>",
+    "<i>",
+    "</i>",
+    "<nobr>",
+    "</nobr>",
+    "<p>",
+    "</p>",
+    "<div>",
+    "</div>",
+    "<span>",
+    "<ul>",
+    "<li>",
+    "<dl>",
+    "<dd>",
+    "<h1>",
+    "</h1>",
+    "<form>",
+    "</form>",
+    "<button>",
+    "<object>",
+    "</object>",
+    "<marquee>",
+    "<template>",
+    "</template>",
+    "<select>",
+    "<option>",
+    "<optgroup>",
+    "</select>",
+    "<selectedcontent>",
+    "<svg>",
+    "</svg>",
+    "<foreignObject>",
+    "<desc>",
+    "<math>",
+    "<mi>",
+    "</math>",
+    "<textarea>",
+    "</textarea>",
+    "<script>",
+    "</script>",
+    "<title>",
+    "</title>",
+    "<noscript>",
+    "</noscript>",
+    "<frameset>",
+    "<frame>",
+    "<body>",
+    "<html>",
+    "<head>",
+    "</body>",
+    "</html>",
+    "<br>",
+    "</br>",
+    "<img>",
+    "<image>",
+    "<hr>",
+    "<plaintext>",
+    "x",
+    " ",
+    "<!--c-->",
+    "<?pi>",
+    "<!DOCTYPE html>",
+    "<a name=n>",
+    "<font color=red>",
+    "<font face=x>",
+    "<applet>",
+    "<iframe>",
+    "</iframe>",
+];
+
+fn soup() -> impl Strategy<Value = String> {
+    prop::collection::vec((select(SOUP), 0..100u32), 0..80).prop_map(|tokens| {
+        tokens
+            .into_iter()
+            .map(|(t, n)| match t {
+                "LINK" => format!("<a href=/{n}>"),
+                t => t.to_owned(),
+            })
+            .collect()
+    })
+}
+
 fn document() -> impl Strategy<Value = String> {
     (prop::bool::ANY, prop::collection::vec(element(), 0..12)).prop_map(|(doctype, parts)| {
         let head = if doctype { "<!DOCTYPE html>" } else { "" };
@@ -322,7 +426,7 @@ fn check_formats(page: &PageLinks) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn every_target_is_a_clean_absolute_http_url(
@@ -346,6 +450,16 @@ proptest! {
         let links = extract_links(&base, &html, opts);
         let page = PageLinks::fetched(base.clone(), base, links);
         check_formats(&page)?;
+    }
+
+    /// The bounded parse's lean tree finds the same links, in the same order, as
+    /// scraper's full tree, whatever the soup.
+    #[test]
+    fn the_lean_tree_finds_what_scraper_finds(base in base_url(), html in soup()) {
+        let opts = ExtractOptions::default();
+        let lean = extract_links(&base, &html, opts);
+        let full = links_in_document(&base, &scraper::Html::parse_document(&html), opts);
+        prop_assert_eq!(lean, full, "{}", html);
     }
 
     /// A single href, resolved against each base: the same invariants, with far more

@@ -1,0 +1,199 @@
+//! The bounded parse: html5ever fed in chunks into a [lean tree](tree), with limits on
+//! what one document may build and a check between chunks for the deadline.
+//!
+//! html5ever follows the HTML standard, whose tree builder scans the stack of open
+//! elements and the list of active formatting elements for many tokens: a document
+//! nested 100,000 deep costs time quadratic in its depth (50 s of CPU for 1.1 MB), and
+//! formatting elements rebuilt at each paragraph make a few bytes build thousands of
+//! elements. So, between the tokenizer and the tree builder:
+//!
+//! - **Depth.** Once the open elements and active formatting elements number
+//!   [`MAX_DEPTH`] (512, the depth at which browsers also stop nesting), further start
+//!   tags are dropped, but for those of links (`a`, `area`, `base`) and of the elements
+//!   whose contents are raw text (`script`, `style`, `textarea`, `title`, ...), which
+//!   cannot pile up. Below that depth the tree is exactly a browser's.
+//! - **Elements.** A document may build at most [`element_budget`] elements: 16,384
+//!   plus one for each 3 bytes of its text (a start tag takes at least 3 bytes, so no
+//!   document reaches it without the tree builder multiplying its tags). Past it the
+//!   parse stops with [`Stop::Budget`].
+//! - **Time.** The text is fed [`CHUNK`] bytes at a time; between chunks the caller's
+//!   check may stop the parse (its deadline passed, the crawl was cancelled).
+//!
+//! The lean tree keeps 32 bytes an element, so a parse holds at most about
+//! `16384 × 32 + 11 × text length` bytes of tree, besides the text itself.
+
+pub(crate) mod tree;
+
+use html5ever::buffer_queue::BufferQueue;
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{
+    Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use html5ever::tree_builder::{Tracer, TreeBuilder, TreeBuilderOpts};
+use html5ever::{TokenizerResult, local_name};
+use std::cell::Cell;
+
+use tree::{Found, Id, LeanSink};
+
+/// Open plus active formatting elements past which start tags are dropped.
+pub const MAX_DEPTH: usize = 512;
+
+/// Bytes of text fed to the parser at a time.
+pub const CHUNK: usize = 16 * 1024;
+
+/// The most elements a document of `text_len` bytes may build.
+pub fn element_budget(text_len: usize) -> usize {
+    16_384 + text_len / 3
+}
+
+/// Why a parse stopped before the end of the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The document built more elements than its budget allows.
+    Budget {
+        /// The budget it went over.
+        elements: usize,
+    },
+    /// The caller's check said to stop (its deadline passed).
+    Deadline,
+    /// The caller's check said to stop (the crawl is stopping).
+    Cancelled,
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Budget { elements } => write!(
+                f,
+                "the page builds more than {elements} elements (the parse budget for its size)"
+            ),
+            Stop::Deadline => f.write_str("the parse did not end within the page's deadline"),
+            Stop::Cancelled => f.write_str("the crawl stopped during the parse"),
+        }
+    }
+}
+
+/// Parses `html` into a lean tree and returns what extraction needs, with why the
+/// parse stopped early if it did (what it found up to there is still returned).
+/// `check` runs between chunks; `Some(stop)` ends the parse.
+pub(crate) fn parse(html: &str, mut check: impl FnMut() -> Option<Stop>) -> (Found, Option<Stop>) {
+    let budget = element_budget(html.len());
+    let builder = TreeBuilder::new(LeanSink::new(), TreeBuilderOpts::default());
+    let tokenizer = Tokenizer::new(
+        Filter {
+            builder,
+            budget,
+            over: Cell::new(false),
+        },
+        TokenizerOpts::default(),
+    );
+    let input = BufferQueue::default();
+    let mut rest = html;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(CHUNK);
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (chunk, tail) = rest.split_at(cut);
+        rest = tail;
+        input.push_back(StrTendril::from_slice(chunk));
+        // A script or an encoding indicator pauses the tokenizer: go on to the end.
+        while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
+        if tokenizer.sink.over.get() {
+            break;
+        }
+        if !rest.is_empty()
+            && let Some(stop) = check()
+        {
+            return (tokenizer.sink.builder.sink.found(), Some(stop));
+        }
+    }
+    let stop = if tokenizer.sink.over.get() {
+        Some(Stop::Budget { elements: budget })
+    } else {
+        tokenizer.end();
+        None
+    };
+    (tokenizer.sink.builder.sink.found(), stop)
+}
+
+/// Between the tokenizer and the tree builder: drops start tags past [`MAX_DEPTH`],
+/// and every token once the element budget is spent.
+struct Filter {
+    builder: TreeBuilder<Id, LeanSink>,
+    budget: usize,
+    over: Cell<bool>,
+}
+
+/// Counts the handles the tree builder holds: the document, the open elements and
+/// the active formatting elements.
+struct Count(Cell<usize>);
+
+impl Tracer for Count {
+    type Handle = Id;
+    fn trace_handle(&self, _node: &Id) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+impl Filter {
+    /// Whether this start tag goes to the tree builder.
+    fn admits(&self, tag: &Tag) -> bool {
+        if matches!(
+            tag.name,
+            local_name!("a")
+                | local_name!("area")
+                | local_name!("base")
+                | local_name!("script")
+                | local_name!("style")
+                | local_name!("textarea")
+                | local_name!("title")
+                | local_name!("xmp")
+                | local_name!("iframe")
+                | local_name!("noembed")
+                | local_name!("noframes")
+                | local_name!("noscript")
+                | local_name!("plaintext")
+        ) {
+            return true;
+        }
+        let count = Count(Cell::new(0));
+        self.builder.trace_handles(&count);
+        count.0.get() <= MAX_DEPTH
+    }
+}
+
+impl TokenSink for Filter {
+    type Handle = Id;
+
+    fn process_token(&self, token: Token, line_number: u64) -> TokenSinkResult<Id> {
+        if self.over.get() {
+            return TokenSinkResult::Continue;
+        }
+        if let Token::TagToken(tag) = &token
+            && tag.kind == TagKind::StartTag
+            && !self.admits(tag)
+        {
+            return TokenSinkResult::Continue;
+        }
+        let result = self.builder.process_token(token, line_number);
+        if self.builder.sink.elements() > self.budget {
+            self.over.set(true);
+        }
+        result
+    }
+
+    fn end(&self) {
+        if !self.over.get() {
+            self.builder.end();
+        }
+    }
+
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        self.builder
+            .adjusted_current_node_present_but_not_in_html_namespace()
+    }
+}
+
+#[cfg(test)]
+mod tests;

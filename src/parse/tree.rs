@@ -1,0 +1,401 @@
+//! A lean document tree: what link extraction needs of html5ever's output, and no more.
+//!
+//! html5ever builds the tree through a [`TreeSink`]; scraper's keeps every node with
+//! its attributes and text, about 270 bytes a node. Extraction needs only the
+//! elements (for tree order and for what is in the document), their names (the tree
+//! builder asks for them) and the `href` of `<a>`, `<area>` and `<base>`. So this sink
+//! keeps 32 bytes an element, drops text, comments and doctypes as they come, and
+//! interns element names. The tree it builds has the same elements in the same
+//! places as scraper's: the crate's property tests check the links of both agree.
+
+use std::borrow::Cow;
+use std::cell::{Cell, Ref, RefCell};
+
+use html5ever::tendril::StrTendril;
+use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
+use html5ever::{Attribute, QualName, local_name, ns};
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::extract::LinkTag;
+
+/// A node's index in the tree.
+pub(crate) type Id = u32;
+
+/// No node.
+const NONE: Id = u32::MAX;
+/// The document.
+const DOCUMENT: Id = 0;
+/// Every comment and processing instruction: one node that is never attached.
+const DISCARDED: Id = 1;
+
+/// What an element is to extraction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Nothing: its `href` is not kept.
+    Other,
+    /// A hyperlink element.
+    Link(LinkTag),
+    /// A `<base>` element.
+    Base,
+}
+
+/// A node: its links to its neighbours, its interned name and what it holds.
+#[derive(Clone, Copy)]
+struct Node {
+    parent: Id,
+    prev: Id,
+    next: Id,
+    first: Id,
+    last: Id,
+    /// Index into `Tree::names`.
+    name: u32,
+    /// Index into `Tree::hrefs`, or `NONE`.
+    href: u32,
+    role: Role,
+    /// A MathML `annotation-xml` that is an HTML integration point.
+    integration_point: bool,
+}
+
+impl Node {
+    fn new(name: u32, role: Role) -> Node {
+        Node {
+            parent: NONE,
+            prev: NONE,
+            next: NONE,
+            first: NONE,
+            last: NONE,
+            name,
+            href: NONE,
+            role,
+            integration_point: false,
+        }
+    }
+}
+
+/// The size of a node, for the bound the module documentation states.
+#[cfg(test)]
+pub(crate) const NODE_SIZE: usize = size_of::<Node>();
+
+/// The tree's storage.
+struct Tree {
+    nodes: Vec<Node>,
+    names: Vec<QualName>,
+    name_ids: HashMap<QualName, u32>,
+    hrefs: Vec<StrTendril>,
+    /// Template element → its contents (a fragment node, never in the document).
+    templates: HashMap<Id, Id>,
+}
+
+/// The sink html5ever builds the lean tree through.
+pub(crate) struct LeanSink {
+    tree: RefCell<Tree>,
+    /// Elements created so far.
+    elements: Cell<usize>,
+}
+
+/// What the tree holds for extraction, in tree order.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    /// The `href` of the first HTML `<base>` element that has one.
+    pub base_href: Option<StrTendril>,
+    /// The `href`s of the HTML `<a>` and `<area>` elements in the document.
+    pub hrefs: Vec<(StrTendril, LinkTag)>,
+}
+
+impl LeanSink {
+    pub(crate) fn new() -> LeanSink {
+        // Name 0 stands in for anything that is not an element.
+        let unknown = QualName::new(None, ns!(), local_name!(""));
+        let tree = Tree {
+            nodes: vec![Node::new(0, Role::Other), Node::new(0, Role::Other)],
+            names: vec![unknown.clone()],
+            name_ids: HashMap::from_iter([(unknown, 0)]),
+            hrefs: Vec::new(),
+            templates: HashMap::default(),
+        };
+        LeanSink {
+            tree: RefCell::new(tree),
+            elements: Cell::new(0),
+        }
+    }
+
+    /// How many elements the parse has created.
+    pub(crate) fn elements(&self) -> usize {
+        self.elements.get()
+    }
+
+    /// Walks the document in tree order and collects the first base `href` and every
+    /// link's, as [`crate::extract`]'s scan does on scraper's tree.
+    pub(crate) fn found(&self) -> Found {
+        let tree = self.tree.borrow();
+        let mut found = Found::default();
+        let nodes = &tree.nodes;
+        let mut next = nodes[DOCUMENT as usize].first;
+        while next != NONE {
+            let node = nodes[next as usize];
+            if node.href != NONE {
+                let href = tree.hrefs[node.href as usize].clone();
+                match node.role {
+                    Role::Link(tag) => found.hrefs.push((href, tag)),
+                    Role::Base if found.base_href.is_none() => found.base_href = Some(href),
+                    _ => {}
+                }
+            }
+            // Template contents are not children: they are never visited.
+            next = node.first;
+            let mut cur = node;
+            while next == NONE {
+                if cur.next != NONE {
+                    next = cur.next;
+                } else if cur.parent != NONE && cur.parent != DOCUMENT {
+                    cur = nodes[cur.parent as usize];
+                } else {
+                    break;
+                }
+            }
+        }
+        found
+    }
+}
+
+impl Tree {
+    fn intern(&mut self, name: QualName) -> u32 {
+        if let Some(&id) = self.name_ids.get(&name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.name_ids.insert(name, id);
+        id
+    }
+
+    fn push(&mut self, node: Node) -> Id {
+        let id = self.nodes.len() as Id;
+        self.nodes.push(node);
+        id
+    }
+
+    fn get(&self, id: Id) -> Option<&Node> {
+        self.nodes.get(id as usize)
+    }
+
+    /// Takes `id` out of its parent's children.
+    fn detach(&mut self, id: Id) {
+        let Some(&node) = self.get(id) else { return };
+        if node.parent == NONE {
+            return;
+        }
+        if node.prev != NONE {
+            self.nodes[node.prev as usize].next = node.next;
+        } else {
+            self.nodes[node.parent as usize].first = node.next;
+        }
+        if node.next != NONE {
+            self.nodes[node.next as usize].prev = node.prev;
+        } else {
+            self.nodes[node.parent as usize].last = node.prev;
+        }
+        let n = &mut self.nodes[id as usize];
+        n.parent = NONE;
+        n.prev = NONE;
+        n.next = NONE;
+    }
+
+    /// Makes `child` the last child of `parent`.
+    fn append(&mut self, parent: Id, child: Id) {
+        if child == DISCARDED || child == DOCUMENT || parent == DISCARDED {
+            return;
+        }
+        if self.get(parent).is_none() || self.get(child).is_none() {
+            return;
+        }
+        self.detach(child);
+        let last = self.nodes[parent as usize].last;
+        {
+            let c = &mut self.nodes[child as usize];
+            c.parent = parent;
+            c.prev = last;
+        }
+        if last != NONE {
+            self.nodes[last as usize].next = child;
+        } else {
+            self.nodes[parent as usize].first = child;
+        }
+        self.nodes[parent as usize].last = child;
+    }
+
+    /// Puts `child` just before `sibling`, if `sibling` has a parent.
+    fn insert_before(&mut self, sibling: Id, child: Id) {
+        if child == DISCARDED || child == DOCUMENT || child == sibling {
+            return;
+        }
+        if self.get(sibling).is_none() || self.get(child).is_none() {
+            return;
+        }
+        self.detach(child);
+        let s = self.nodes[sibling as usize];
+        if s.parent == NONE {
+            return;
+        }
+        {
+            let c = &mut self.nodes[child as usize];
+            c.parent = s.parent;
+            c.prev = s.prev;
+            c.next = sibling;
+        }
+        if s.prev != NONE {
+            self.nodes[s.prev as usize].next = child;
+        } else {
+            self.nodes[s.parent as usize].first = child;
+        }
+        self.nodes[sibling as usize].prev = child;
+    }
+}
+
+/// The `href` among `attrs`: the first non-namespaced one, as scraper's scan finds.
+fn href_of(attrs: &[Attribute]) -> Option<&StrTendril> {
+    attrs
+        .iter()
+        .find(|a| a.name.local == local_name!("href"))
+        .map(|a| &a.value)
+}
+
+impl TreeSink for LeanSink {
+    type Handle = Id;
+    type Output = LeanSink;
+    type ElemName<'a> = Ref<'a, QualName>;
+
+    fn finish(self) -> LeanSink {
+        self
+    }
+
+    fn parse_error(&self, _msg: Cow<'static, str>) {}
+
+    fn get_document(&self) -> Id {
+        DOCUMENT
+    }
+
+    fn elem_name<'a>(&'a self, target: &Id) -> Ref<'a, QualName> {
+        Ref::map(self.tree.borrow(), |tree| {
+            let name = tree.get(*target).map_or(0, |n| n.name);
+            &tree.names[name as usize]
+        })
+    }
+
+    fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> Id {
+        self.elements.set(self.elements.get() + 1);
+        let role = if name.ns == ns!(html) {
+            match name.local {
+                local_name!("a") => Role::Link(LinkTag::A),
+                local_name!("area") => Role::Link(LinkTag::Area),
+                local_name!("base") => Role::Base,
+                _ => Role::Other,
+            }
+        } else {
+            Role::Other
+        };
+        let mut tree = self.tree.borrow_mut();
+        let name = tree.intern(name);
+        let mut node = Node::new(name, role);
+        node.integration_point = flags.mathml_annotation_xml_integration_point;
+        if role != Role::Other
+            && let Some(href) = href_of(&attrs)
+        {
+            node.href = tree.hrefs.len() as u32;
+            tree.hrefs.push(href.clone());
+        }
+        let id = tree.push(node);
+        if flags.template {
+            let contents = tree.push(Node::new(0, Role::Other));
+            tree.templates.insert(id, contents);
+        }
+        id
+    }
+
+    fn create_comment(&self, _text: StrTendril) -> Id {
+        DISCARDED
+    }
+
+    fn create_pi(&self, _target: StrTendril, _data: StrTendril) -> Id {
+        DISCARDED
+    }
+
+    fn append(&self, parent: &Id, child: NodeOrText<Id>) {
+        if let NodeOrText::AppendNode(child) = child {
+            self.tree.borrow_mut().append(*parent, child);
+        }
+    }
+
+    fn append_based_on_parent_node(&self, element: &Id, prev_element: &Id, child: NodeOrText<Id>) {
+        let has_parent = self
+            .tree
+            .borrow()
+            .get(*element)
+            .is_some_and(|n| n.parent != NONE);
+        if has_parent {
+            self.append_before_sibling(element, child);
+        } else {
+            self.append(prev_element, child);
+        }
+    }
+
+    fn append_doctype_to_document(&self, _: StrTendril, _: StrTendril, _: StrTendril) {}
+
+    fn get_template_contents(&self, target: &Id) -> Id {
+        self.tree
+            .borrow()
+            .templates
+            .get(target)
+            .copied()
+            .unwrap_or(DISCARDED)
+    }
+
+    fn same_node(&self, x: &Id, y: &Id) -> bool {
+        x == y
+    }
+
+    fn set_quirks_mode(&self, _mode: QuirksMode) {}
+
+    fn append_before_sibling(&self, sibling: &Id, new_node: NodeOrText<Id>) {
+        if let NodeOrText::AppendNode(child) = new_node {
+            self.tree.borrow_mut().insert_before(*sibling, child);
+        }
+    }
+
+    fn add_attrs_if_missing(&self, target: &Id, attrs: Vec<Attribute>) {
+        let mut tree = self.tree.borrow_mut();
+        let Some(&node) = tree.get(*target) else {
+            return;
+        };
+        if node.role != Role::Other
+            && node.href == NONE
+            && let Some(href) = href_of(&attrs)
+        {
+            let index = tree.hrefs.len() as u32;
+            tree.hrefs.push(href.clone());
+            tree.nodes[*target as usize].href = index;
+        }
+    }
+
+    fn remove_from_parent(&self, target: &Id) {
+        self.tree.borrow_mut().detach(*target);
+    }
+
+    fn reparent_children(&self, node: &Id, new_parent: &Id) {
+        let mut tree = self.tree.borrow_mut();
+        let Some(&from) = tree.get(*node) else { return };
+        let mut child = from.first;
+        while child != NONE {
+            let next = tree.nodes[child as usize].next;
+            tree.append(*new_parent, child);
+            child = next;
+        }
+    }
+
+    fn is_mathml_annotation_xml_integration_point(&self, handle: &Id) -> bool {
+        self.tree
+            .borrow()
+            .get(*handle)
+            .is_some_and(|n| n.integration_point)
+    }
+}
