@@ -185,6 +185,9 @@ impl Crawler {
             stats: self.stats.clone(),
             stop: cancel.child_token(),
             permits,
+            parse_permits: Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            ),
         });
         let writer = AbortOnDropHandle::new(tokio::spawn({
             let shared = shared.clone();

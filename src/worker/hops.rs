@@ -46,6 +46,9 @@ pub(super) struct Trace {
     pub hosts: Vec<HostNews>,
     /// A frontier error met on the way: the crawl stops.
     pub error: Option<Error>,
+    /// The request's deadline, as it stood when the body was read: the parse is
+    /// held to it too.
+    pub deadline: Option<Instant>,
 }
 
 impl Trace {
@@ -229,6 +232,7 @@ pub(super) async fn fetch<F: Frontier>(
                     Ok(Ok(body)) => body,
                 };
                 trace.bytes = body.len() as u64;
+                trace.deadline = Some(deadline);
                 if !declared && html_only && !fetch::sniff_html(&body) {
                     return Fetched::NotHtml(
                         "no usable Content-Type, and the body does not look like HTML".into(),

@@ -17,7 +17,7 @@ use tracing::{debug, info, warn};
 use url::Url;
 
 use crate::engine::{Finished, Shared, Slot};
-use crate::extract::{ExtractOptions, Link};
+use crate::extract::{ExtractOptions, Link, Stop};
 use crate::fetch::FetchError;
 use crate::frontier::{Frontier, HostNews, Kind, Lease, Request, fingerprint};
 use crate::record::{Outcome, PageRecord, SkipReason};
@@ -28,8 +28,9 @@ use crate::{Error, charset, extract};
 use follow::Found;
 use hops::{Fetched, Trace};
 
-/// Bodies larger than this are parsed off the async worker threads, so one huge page
-/// does not hold up the other fetches while it is parsed.
+/// Bodies larger than this are parsed off the async worker threads, one per core at
+/// a time, so one huge page does not hold up the other fetches while it is parsed and
+/// the bytes being parsed at once stay bounded.
 const INLINE_PARSE_MAX: usize = 256 * 1024;
 
 /// Works on one leased request. `Err` only when the frontier failed on the way.
@@ -73,10 +74,15 @@ pub(crate) async fn process<F: Frontier>(
                     left_out: found.left_out,
                 });
             }
-            links = parse(shared, &final_url, &body, trace.content_type.as_deref());
-            info!("Found {} links for {}", links.len(), shown(&request.url));
-            found = follow::children(config, request, root_of(request, &final_url), &links);
-            Outcome::Fetched
+            match parse(shared, &final_url, &body, &trace).await {
+                Ok(found_links) => {
+                    links = found_links;
+                    info!("Found {} links for {}", links.len(), shown(&request.url));
+                    found = follow::children(config, request, root_of(request, &final_url), &links);
+                    Outcome::Fetched
+                }
+                Err(error) => failed(shared, request, error, None),
+            }
         }
         Fetched::NotHtml(what) => {
             info!("Skipping {}: not HTML ({what})", shown(&request.url));
@@ -263,27 +269,69 @@ fn jittered(base: Duration, url: &Url, attempt: u32) -> Duration {
     base.mul_f64(0.5 + unit)
 }
 
-fn parse<F>(
+/// Decodes and parses the body under the request's deadline: inline when it is small
+/// (a bounded parse of 256 KiB takes milliseconds), else on a thread of its own
+/// (`block_in_place`) once one of the per-core parse permits is free.
+async fn parse<F>(
     shared: &Shared<F>,
     final_url: &Url,
     body: &Bytes,
-    content_type: Option<&str>,
-) -> Vec<Link> {
-    let keep_fragments = shared.config.keep_fragments;
+    trace: &Trace,
+) -> Result<Vec<Link>, FetchError> {
+    let config = &shared.config;
+    let deadline = trace.deadline;
+    let timed_out = || {
+        FetchError::new(
+            FailureKind::Timeout,
+            format!(
+                "{} of {}",
+                Stop::Deadline,
+                humantime::format_duration(config.timeout)
+            ),
+        )
+    };
+    let _permit = if body.len() > INLINE_PARSE_MAX {
+        let acquire = shared.parse_permits.acquire();
+        match deadline {
+            Some(at) => match tokio::time::timeout_at(at, acquire).await {
+                Ok(permit) => permit.ok(),
+                Err(_) => return Err(timed_out()),
+            },
+            None => acquire.await.ok(),
+        }
+    } else {
+        None
+    };
+    let stop = &shared.stop;
+    let check = || {
+        if stop.is_cancelled() {
+            Some(Stop::Cancelled)
+        } else if deadline.is_some_and(|at| Instant::now() >= at) {
+            Some(Stop::Deadline)
+        } else {
+            None
+        }
+    };
     let parse = || {
+        let content_type = trace.content_type.as_deref();
         let (text, encoding, _) = charset::sniff(body, content_type).decode(body);
         let opts = ExtractOptions {
-            keep_fragments,
+            keep_fragments: config.keep_fragments,
             encoding: Some(encoding),
         };
-        extract::extract_links(final_url, &text, opts)
+        extract::try_extract_links(final_url, &text, opts, check)
     };
-    if body.len() > INLINE_PARSE_MAX
+    let extracted = if body.len() > INLINE_PARSE_MAX
         && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread
     {
         tokio::task::block_in_place(parse)
     } else {
         parse()
+    };
+    match extracted.stopped {
+        None => Ok(extracted.links),
+        Some(Stop::Deadline) => Err(timed_out()),
+        Some(stop) => Err(FetchError::new(FailureKind::Parse, stop.to_string())),
     }
 }
 

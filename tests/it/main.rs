@@ -19,6 +19,7 @@ mod graph;
 mod hostile;
 mod limits;
 mod list;
+mod parse;
 mod props;
 mod records;
 mod recursive;
