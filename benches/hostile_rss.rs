@@ -3,9 +3,18 @@
 //! pages, all listed together. The claim to check is that peak RSS stays near
 //! concurrency × max-body, whatever the servers send.
 //!
+//! A second mix is of pages hostile to the parser, each under the body cap: eight
+//! 10.35 MB pages of nested `<table><tr><td>`, 100,000 nested `<div>`s, 40,000
+//! `<b id=N>`, and formatting elements rebuilt in each of 30,000 paragraphs.
+//!
 //! ```text
-//! cargo bench --bench hostile_rss
+//! cargo bench --bench hostile_rss             # every mix
+//! cargo bench --bench hostile_rss -- parse    # the baseline and the parse mix only
+//! CRAWL_BIN=/path/to/old/crawl cargo bench --bench hostile_rss -- parse
 //! ```
+//!
+//! `CRAWL_BIN` measures another build (an older commit's) the same way. A run still
+//! going after [`KILL_AFTER`] is killed, and its peak RSS up to then is shown.
 //!
 //! Cargo builds `target/release/crawl` for it (the bench profile) and hands its path
 //! in `CARGO_BIN_EXE_crawl`. Each configuration runs the binary as a child over the
@@ -32,6 +41,12 @@ const BIG_WITHOUT_LENGTH: usize = 16;
 const TRICKLES: usize = 8;
 const NORMAL: usize = 200;
 
+/// Nested-table pages in the parse mix (the default per-host concurrency).
+const TABLES: usize = 8;
+
+/// A run still going after this long is killed (an unbounded parse can take hours).
+const KILL_AFTER: Duration = Duration::from_secs(120);
+
 /// Every kind on its own loopback address (its own host), so the per-host limit can
 /// be lifted to the global one and every slot can hold a hostile response.
 struct Servers {
@@ -39,6 +54,30 @@ struct Servers {
     big: TestServer,
     trickles: TestServer,
     normal: TestServer,
+    parse: TestServer,
+}
+
+/// The parse mix's pages: (path, body).
+fn parse_pages() -> Vec<(String, String)> {
+    let link = "<a href=/parsed>x</a>";
+    // 690,000 × 15 bytes = 10.35 MB, under the 10 MiB (10.49 MB) cap.
+    let tables = format!("{link}{}", "<table><tr><td>".repeat(690_000));
+    let mut pages: Vec<(String, String)> = (0..TABLES)
+        .map(|i| (format!("/tables/{i}"), tables.clone()))
+        .collect();
+    let n = 100_000;
+    pages.push((
+        "/deep".into(),
+        format!("{link}{}{}", "<div>".repeat(n), "</div>".repeat(n)),
+    ));
+    let bs: String = (0..40_000).map(|i| format!("<b id={i}>")).collect();
+    pages.push(("/b-ids".into(), format!("{link}{bs}")));
+    let bs: String = (0..400).map(|i| format!("<b id={i}>")).collect();
+    pages.push((
+        "/rebuilt".into(),
+        format!("{link}<p>{bs}</p>{}", "<p>x</p>".repeat(30_000)),
+    ));
+    pages
 }
 
 impl Servers {
@@ -80,11 +119,16 @@ impl Servers {
         for i in 0..NORMAL {
             normal = normal.route(format!("/n/{i}"), Reply::html(page.clone()));
         }
+        let mut parse = Routes::new();
+        for (path, body) in parse_pages() {
+            parse = parse.route(path, Reply::html(body));
+        }
         Servers {
             bombs: TestServer::start_on("127.0.0.2", bombs),
             big: TestServer::start_on("127.0.0.3", big),
             trickles: TestServer::start_on("127.0.0.4", trickles),
             normal: TestServer::start_on("127.0.0.5", normal),
+            parse: TestServer::start_on("127.0.0.6", parse),
         }
     }
 
@@ -101,17 +145,30 @@ impl Servers {
         if matches!(mix, Mix::All) {
             urls.extend((0..TRICKLES).map(|i| self.trickles.url_str(&format!("/t/{i}"))));
         }
+        if matches!(mix, Mix::Parse) {
+            urls.extend(
+                parse_pages()
+                    .iter()
+                    .map(|(path, _)| self.parse.url_str(path)),
+            );
+        }
         urls.extend((0..NORMAL).map(|i| self.normal.url_str(&format!("/n/{i}"))));
         urls.iter().map(|u| format!("{u}\n")).collect()
     }
 
     /// Body bytes the kernel accepted from the servers, over connections that ended.
     fn bytes_written(&self) -> u64 {
-        [&self.bombs, &self.big, &self.trickles, &self.normal]
-            .iter()
-            .flat_map(|s| s.closed_conns())
-            .map(|c| c.body_bytes)
-            .sum()
+        [
+            &self.bombs,
+            &self.big,
+            &self.trickles,
+            &self.normal,
+            &self.parse,
+        ]
+        .iter()
+        .flat_map(|s| s.closed_conns())
+        .map(|c| c.body_bytes)
+        .sum()
     }
 }
 
@@ -126,6 +183,8 @@ enum Mix {
     Bodies,
     /// Bombs, bodies and trickles together.
     All,
+    /// Pages hostile to the parser.
+    Parse,
 }
 
 impl Mix {
@@ -135,6 +194,7 @@ impl Mix {
             Mix::Bombs => "gzip bombs",
             Mix::Bodies => "2 GiB bodies",
             Mix::All => "all hostile at once",
+            Mix::Parse => "hostile parses (8 nested-table pages of 10.35 MB, deep, rebuilt)",
         }
     }
 }
@@ -148,9 +208,19 @@ struct Measured {
 
 /// Runs `crawl <args>` in `bin` and waits for it with `wait4`.
 #[expect(clippy::zombie_processes, reason = "wait4 reaps the child")]
-fn run(bin: &Bin, args: &[&str]) -> Measured {
+fn run(bin: &Bin, program: &str, args: &[&str]) -> Measured {
     let started = Instant::now();
-    let mut child = bin.command(args).spawn().expect("spawn crawl");
+    let cmd = bin.command(args);
+    let mut child = std::process::Command::new(program)
+        .args(cmd.get_args())
+        .current_dir(cmd.get_current_dir().unwrap_or(std::path::Path::new(".")))
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn crawl");
     let mut stderr = child.stderr.take().expect("stderr");
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
@@ -159,9 +229,47 @@ fn run(bin: &Bin, args: &[&str]) -> Measured {
     });
     drop(child.stdout.take());
     let pid = child.id() as libc::pid_t;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The child's peak RSS is read from its own VmHWM, polled: `ru_maxrss` would
+    // count this process's peak too, since a child spawned by vfork takes its
+    // parent's high-water mark into its own at exec (and the parse mix's servers
+    // hold 90 MB of pages here).
+    let watchdog = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let step = Duration::from_millis(10);
+            let started = Instant::now();
+            let mut peak = 0;
+            loop {
+                peak = peak.max(vm_hwm(pid).unwrap_or(0));
+                if done.load(std::sync::atomic::Ordering::Relaxed) {
+                    return (false, peak);
+                }
+                if started.elapsed() > KILL_AFTER {
+                    // SAFETY: kill has no memory effects; the child is not reaped yet.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    return (true, peak);
+                }
+                std::thread::sleep(step);
+            }
+        })
+    };
     let mut status = 0;
     // SAFETY: wait4 writes only through the two pointers, both to valid locals.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // Wait for the exit without reaping, so the watchdog can read VmHWM to the end.
+    // SAFETY: waitid writes only into `info`, a valid local.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT,
+        )
+    };
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (killed, polled_peak) = watchdog.join().unwrap_or((false, 0));
     let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
     let elapsed = started.elapsed();
@@ -172,13 +280,30 @@ fn run(bin: &Bin, args: &[&str]) -> Measured {
         .or_else(|| stderr.find("error:"))
         .map(|i| stderr[i..].trim_end().to_owned())
         .unwrap_or_else(|| stderr.lines().last().unwrap_or("").to_owned());
+    let summary = if killed {
+        format!("killed after {KILL_AFTER:?}; {summary}")
+    } else {
+        summary
+    };
     Measured {
-        // ru_maxrss is in KiB on Linux.
-        peak_rss: usage.ru_maxrss as u64 * 1024,
+        peak_rss: if polled_peak > 0 {
+            polled_peak
+        } else {
+            // ru_maxrss is in KiB on Linux.
+            usage.ru_maxrss as u64 * 1024
+        },
         elapsed,
         code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
         summary,
     }
+}
+
+/// The high-water mark of `pid`'s resident set, from `/proc/<pid>/status`.
+fn vm_hwm(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn mib(bytes: u64) -> String {
@@ -186,8 +311,9 @@ fn mib(bytes: u64) -> String {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter argument, if any, is not used.
-    let configs = [
+    // `cargo bench` passes `--bench`; `parse` runs the baseline and the parse mix.
+    let only_parse = std::env::args().any(|a| a == "parse");
+    let all = [
         (Mix::Normal, 32, 10 * MIB),
         (Mix::Bombs, 32, 10 * MIB),
         (Mix::Bodies, 32, 10 * MIB),
@@ -195,13 +321,20 @@ fn main() {
         (Mix::All, 8, 2 * MIB),
         (Mix::All, 32, 2 * MIB),
         (Mix::All, 8, 10 * MIB),
+        (Mix::Parse, 32, 10 * MIB),
     ];
+    let configs: Vec<_> = all
+        .into_iter()
+        .filter(|(mix, _, _)| !only_parse || matches!(mix, Mix::Normal | Mix::Parse))
+        .collect();
+    let crawl_bin =
+        std::env::var("CRAWL_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_crawl").to_owned());
     println!(
         "hostile_rss: {BOMBS} gzip bombs of 10 GiB, {BIG_WITHOUT_LENGTH} + {BIG_WITH_LENGTH} \
          bodies of 2 GiB (without / with Content-Length), {TRICKLES} trickles, {NORMAL} \
          normal pages; --timeout 5s --retries 0 --ignore-robots"
     );
-    println!("binary: {}", env!("CARGO_BIN_EXE_crawl"));
+    println!("binary: {crawl_bin}");
     println!();
     println!(
         "| servers | concurrency | max-body | c × max-body | peak RSS | RSS − baseline | (RSS − baseline) / product | server body bytes | time | exit |"
@@ -220,6 +353,7 @@ fn main() {
         let m = max_body.to_string();
         let measured = run(
             &bin,
+            &crawl_bin,
             &[
                 "urls.txt",
                 "-o",

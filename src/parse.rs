@@ -84,6 +84,7 @@ pub(crate) fn parse(html: &str, mut check: impl FnMut() -> Option<Stop>) -> (Fou
             builder,
             budget,
             over: Cell::new(false),
+            too_deep: Cell::new(None),
         },
         TokenizerOpts::default(),
     );
@@ -123,6 +124,10 @@ struct Filter {
     builder: TreeBuilder<Id, LeanSink>,
     budget: usize,
     over: Cell<bool>,
+    /// Whether the tree builder held more than [`MAX_DEPTH`] handles when last
+    /// counted; `None` once a token has reached it since. Dropped tokens change
+    /// nothing, so a run of them is counted once, not once each.
+    too_deep: Cell<Option<bool>>,
 }
 
 /// Counts the handles the tree builder holds: the document, the open elements and
@@ -157,9 +162,17 @@ impl Filter {
         ) {
             return true;
         }
-        let count = Count(Cell::new(0));
-        self.builder.trace_handles(&count);
-        count.0.get() <= MAX_DEPTH
+        let too_deep = match self.too_deep.get() {
+            Some(known) => known,
+            None => {
+                let count = Count(Cell::new(0));
+                self.builder.trace_handles(&count);
+                let too_deep = count.0.get() > MAX_DEPTH;
+                self.too_deep.set(Some(too_deep));
+                too_deep
+            }
+        };
+        !too_deep
     }
 }
 
@@ -176,6 +189,7 @@ impl TokenSink for Filter {
         {
             return TokenSinkResult::Continue;
         }
+        self.too_deep.set(None);
         let result = self.builder.process_token(token, line_number);
         if self.builder.sink.elements() > self.budget {
             self.over.set(true);
