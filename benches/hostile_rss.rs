@@ -5,7 +5,8 @@
 //!
 //! A second mix is of pages hostile to the parser, each under the body cap: eight
 //! 10.35 MB pages of nested `<table><tr><td>`, 100,000 nested `<div>`s, 40,000
-//! `<b id=N>`, and formatting elements rebuilt in each of 30,000 paragraphs.
+//! `<b id=N>`, 10.35 MB of `<p>` (an element every 3 bytes, the most a page may
+//! build), and formatting elements rebuilt in each of 30,000 paragraphs.
 //!
 //! ```text
 //! cargo bench --bench hostile_rss             # every mix
@@ -73,6 +74,9 @@ fn parse_pages() -> Vec<(String, String)> {
     let bs: String = (0..40_000).map(|i| format!("<b id={i}>")).collect();
     pages.push(("/b-ids".into(), format!("{link}{bs}")));
     let bs: String = (0..400).map(|i| format!("<b id={i}>")).collect();
+    // The most elements a page may build without the tree builder multiplying them:
+    // a `<p>` closes the one before, so 3 bytes are one element.
+    pages.push(("/flat".into(), format!("{link}{}", "<p>".repeat(3_450_000))));
     pages.push((
         "/rebuilt".into(),
         format!("{link}<p>{bs}</p>{}", "<p>x</p>".repeat(30_000)),
@@ -194,7 +198,7 @@ impl Mix {
             Mix::Bombs => "gzip bombs",
             Mix::Bodies => "2 GiB bodies",
             Mix::All => "all hostile at once",
-            Mix::Parse => "hostile parses (8 nested-table pages of 10.35 MB, deep, rebuilt)",
+            Mix::Parse => "hostile parses (8 nested tables of 10.35 MB, deep, flat, rebuilt)",
         }
     }
 }

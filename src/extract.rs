@@ -7,9 +7,10 @@
 //! What counts as a link follows the HTML and URL standards, the way a browser sees
 //! `document.links`:
 //!
-//! - the document is parsed by html5ever (through scraper) exactly as a browser with
-//!   scripting enabled would build it, so unclosed or nested anchors, uppercase tags,
-//!   unquoted values and duplicate attributes behave as in a browser;
+//! - the document is parsed by html5ever exactly as a browser with scripting enabled
+//!   would build it, so unclosed or nested anchors, uppercase tags, unquoted values
+//!   and duplicate attributes behave as in a browser (up to 512 elements deep, and
+//!   within an element budget: [`crate::parse`]);
 //! - a link is an HTML-namespace `<a>` or `<area>` element with an `href` attribute in
 //!   the document tree; text in comments, `<script>`, `<style>`, `<textarea>`,
 //!   `<title>`, `<noscript>`, the contents of `<template>` and SVG or MathML `<a>`

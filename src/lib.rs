@@ -3,8 +3,8 @@
 //! Give it URLs; it fetches the pages concurrently over one shared HTTP client, pulls
 //! every hyperlink out of each page exactly as a browser's HTML and URL parsers would,
 //! and hands `source → target` pairs to a [`Sink`]. Failed pages are data in the
-//! [`Summary`], never errors; no server can hang it past its deadline or grow its
-//! memory past its body cap.
+//! [`Summary`], never errors; no server can hang it past its deadline (the parse
+//! included), and its memory stays within bounds set by the caps (see [`parse`]).
 //!
 //! ```
 //! use crawl::{CancellationToken, Config, Crawler, MemorySink, Seeds, Url};
