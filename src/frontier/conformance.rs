@@ -81,6 +81,7 @@ where
     drained_only_when_nothing_is_leased(&make).await;
     claims_belong_to_the_request_that_made_them(&make).await;
     max_pages_counts_first_attempts_of_pages(&make).await;
+    an_endless_site_queues_no_more_than_max_pages(&make).await;
     host_budget_is_decided_with_the_seen_check(&make).await;
     depth_is_left_out_without_being_seen(&make).await;
     links_of_a_completion_are_pushed_with_verdicts(&make).await;
@@ -367,6 +368,44 @@ pub async fn claims_belong_to_the_request_that_made_them<F: Frontier, M: Fn(Poli
         "the retry of the claiming request may fetch its target"
     );
     finish(&f, again).await;
+}
+
+/// The queue follows `max_pages`, not the site: an endless site (75 new links a page)
+/// never has more pages queued than the crawl may still fetch.
+pub async fn an_endless_site_queues_no_more_than_max_pages<F: Frontier, M: Fn(Policy) -> F>(
+    make: &M,
+) {
+    let max = 50;
+    let f = make(Policy {
+        max_pages: Some(max),
+        ..open(8)
+    });
+    push(&f, &["http://a.test/0"]).await;
+    let mut fetched = 0;
+    let mut next = 1;
+    loop {
+        let lease = match pop(&f).await {
+            Pop::Ready(lease) => lease,
+            Pop::Drained => break,
+            other => panic!("a ready lease or the end, not {other:?}"),
+        };
+        let links = (0..75)
+            .map(|_| {
+                next += 1;
+                lease.request.child(u(&format!("http://a.test/{next}")))
+            })
+            .collect();
+        f.complete(lease, Done::with_links(Outcome::Fetched, links))
+            .await
+            .expect("complete");
+        fetched += 1;
+        let queued = f.queued().await.expect("queued");
+        assert!(
+            fetched + queued <= max,
+            "{queued} queued after {fetched} fetched, with max_pages {max}"
+        );
+    }
+    assert_eq!(fetched, max);
 }
 
 /// `max_pages` counts pages accepted on their first attempt: not sitemaps, not retries.
