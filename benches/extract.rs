@@ -82,10 +82,63 @@ fn main() {
         us(all),
         1.0 / all.as_secs_f64()
     );
+    hostile_inline(&url);
     println!(
         "  all, scraper's tree     {:>7.1} µs  = {:.0} pages/s per core ({:.2}x the lean tree's time)",
         us(all_scraper),
         1.0 / all_scraper.as_secs_f64(),
         all_scraper.as_secs_f64() / all.as_secs_f64()
     );
+}
+
+/// The longest a page parsed inline (64 KiB at most, `INLINE_PARSE_MAX` in
+/// `src/worker/mod.rs`) can hold a worker thread: the worst shapes known, each cut to
+/// 64 KiB, parsed whole (no deadline).
+fn hostile_inline(url: &Url) {
+    const MAX: usize = 64 * 1024;
+    let cut = |mut s: String| {
+        let mut at = MAX.min(s.len());
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+        s
+    };
+    let pages = [
+        ("nested <div>", "<div>".repeat(MAX / 5)),
+        ("nested tables", "<table><tr><td>".repeat(MAX / 15)),
+        (
+            "<b id=N>",
+            (0..MAX / 10).map(|i| format!("<b id={i}>")).collect(),
+        ),
+        (
+            "distinct attributes",
+            format!(
+                "<p{}>",
+                (0..MAX / 7).map(|i| format!(" a{i}")).collect::<String>()
+            ),
+        ),
+        ("<p> every 3 bytes", "<p>".repeat(MAX / 3)),
+        (
+            "rebuilt formatting",
+            format!(
+                "<p>{}</p>{}",
+                (0..400).map(|i| format!("<b id={i}>")).collect::<String>(),
+                "<p>x</p>".repeat(MAX / 8)
+            ),
+        ),
+    ];
+    println!("  hostile pages of 64 KiB, parsed inline (the longest a worker is held):");
+    for (name, page) in pages {
+        let page = cut(page);
+        let start = Instant::now();
+        let got = crawl::extract::try_extract_links(url, &page, ExtractOptions::default(), || None);
+        let took = start.elapsed();
+        println!(
+            "    {name:<22} {:>8.1} ms{}",
+            took.as_secs_f64() * 1e3,
+            got.stopped
+                .map_or(String::new(), |s| format!("  (stopped: {s})"))
+        );
+    }
 }

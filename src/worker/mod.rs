@@ -31,7 +31,7 @@ use hops::{Fetched, Trace};
 /// Bodies larger than this are parsed off the async worker threads, one per core at
 /// a time, so one huge page does not hold up the other fetches while it is parsed and
 /// the bytes being parsed at once stay bounded.
-const INLINE_PARSE_MAX: usize = 256 * 1024;
+const INLINE_PARSE_MAX: usize = 64 * 1024;
 
 /// Works on one leased request. `Err` only when the frontier failed on the way.
 pub(crate) async fn process<F: Frontier>(
@@ -270,7 +270,8 @@ fn jittered(base: Duration, url: &Url, attempt: u32) -> Duration {
 }
 
 /// Decodes and parses the body under the request's deadline: inline when it is small
-/// (a bounded parse of 256 KiB takes milliseconds), else on a thread of its own
+/// (a bounded parse of 64 KiB holds a worker for 50 ms at worst: `cargo bench --bench
+/// extract`), else on a thread of its own
 /// (`block_in_place`) once one of the per-core parse permits is free.
 async fn parse<F>(
     shared: &Shared<F>,
