@@ -462,6 +462,18 @@ proptest! {
         prop_assert_eq!(lean, full, "{}", html);
     }
 
+    /// Arbitrary markup-ish text: the lean tree never panics and agrees with scraper.
+    #[test]
+    fn the_lean_tree_agrees_on_arbitrary_markup(
+        base in base_url(),
+        html in "[<>/=\"' abeiprtdlsvgmhxf!-]{0,200}",
+    ) {
+        let opts = ExtractOptions::default();
+        let lean = extract_links(&base, &html, opts);
+        let full = links_in_document(&base, &scraper::Html::parse_document(&html), opts);
+        prop_assert_eq!(lean, full, "{}", html);
+    }
+
     /// A single href, resolved against each base: the same invariants, with far more
     /// href shapes per second than whole documents give.
     #[test]
