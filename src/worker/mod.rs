@@ -332,6 +332,10 @@ async fn parse<F>(
     match extracted.stopped {
         None => Ok(extracted.links),
         Some(Stop::Deadline) => Err(timed_out()),
+        // The crawl is stopping: no record, the request goes back untouched. The stop
+        // has fired, so the worker's race (`dispatch::run_worker`) is woken and ends
+        // the lease as abandoned.
+        Some(Stop::Cancelled) => std::future::pending().await,
         Some(stop) => Err(FetchError::new(FailureKind::Parse, stop.to_string())),
     }
 }

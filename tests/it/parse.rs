@@ -110,3 +110,43 @@ async fn a_parse_past_the_deadline_fails_as_a_timeout() {
     let ok = record_of(&records, server.url("/ok").as_str());
     assert_eq!(ok.outcome, Outcome::Fetched);
 }
+
+/// The crawl's stop reaches a parse in progress: it ends between two chunks, and the
+/// page is abandoned (no record), not failed. Without the check the parse of this
+/// page (600,000 distinct attributes, quadratic in html5ever's tokenizer) runs for
+/// minutes, past the hang guard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_ends_a_parse_between_chunks() {
+    let attrs: String = (0..600_000).map(|i| format!(" a{i}")).collect();
+    let page = format!("<a href=/from-attrs>x</a><p{attrs}>");
+    let len = page.len() as u64;
+    let server = std::sync::Arc::new(TestServer::start(
+        Routes::new().route("/attrs", Reply::html(page).header("Connection", "close")),
+    ));
+    let cfg = config()
+        .respect_robots(false)
+        .timeout(Duration::from_secs(3600))
+        .build()
+        .expect("config");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let crawl = tokio::spawn(crate::support::crawl_until(
+        cfg,
+        [server.url("/attrs")],
+        cancel.clone(),
+        crawl::MemorySink::new(),
+    ));
+    // The whole body went out; give the client a moment to read it and start parsing.
+    let conn = tokio::task::spawn_blocking({
+        let server = server.clone();
+        move || server.wait_conn_end("/attrs")
+    })
+    .await
+    .expect("wait for the connection");
+    assert!(conn.body_bytes >= len, "{conn:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cancel.cancel();
+    let done = crawl.await.expect("the crawl task");
+    assert!(done.summary.interrupted, "{:?}", done.summary);
+    assert!(done.sink.records().is_empty(), "{:#?}", done.sink.records());
+    assert_eq!(done.summary.failed(), 0, "{:?}", done.summary);
+}
