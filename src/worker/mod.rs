@@ -291,7 +291,8 @@ async fn parse<F>(
             ),
         )
     };
-    let _permit = if body.len() > INLINE_PARSE_MAX {
+    let big = body.len() > INLINE_PARSE_MAX;
+    let _permit = if big {
         let acquire = shared.parse_permits.acquire();
         match deadline {
             Some(at) => match tokio::time::timeout_at(at, acquire).await {
@@ -322,9 +323,7 @@ async fn parse<F>(
         };
         extract::try_extract_links(final_url, &text, opts, check)
     };
-    let extracted = if body.len() > INLINE_PARSE_MAX
-        && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread
-    {
+    let extracted = if big && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
         tokio::task::block_in_place(parse)
     } else {
         parse()

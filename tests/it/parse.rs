@@ -7,14 +7,7 @@ use std::time::Duration;
 use crawl::FailureKind;
 use crawl::record::{Outcome, PageRecord};
 
-use crate::support::{Reply, Routes, TestServer, config, crawl};
-
-fn record_of<'a>(records: &'a [PageRecord], url: &str) -> &'a PageRecord {
-    records
-        .iter()
-        .find(|r| r.url.as_str() == url)
-        .unwrap_or_else(|| panic!("no record of {url} in {records:#?}"))
-}
+use crate::support::{Reply, Routes, TestServer, config, crawl, record_of};
 
 fn failure(record: &PageRecord) -> (FailureKind, &str) {
     match &record.outcome {

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use crawl::record::{Outcome, PageRecord, SkipReason};
+use crawl::record::{Outcome, SkipReason};
 use crawl::{FailureKind, LeftOut};
 use serde_json::Value;
 
-use crate::support::{Bin, Reply, Routes, TestServer, config, crawl};
+use crate::support::{Bin, Reply, Routes, TestServer, config, crawl, record_of};
 
 fn links<S: AsRef<str>>(hrefs: &[S]) -> Reply {
     let body: String = hrefs
@@ -15,13 +15,6 @@ fn links<S: AsRef<str>>(hrefs: &[S]) -> Reply {
         .map(|h| format!("<a href=\"{}\">x</a>\n", h.as_ref()))
         .collect();
     Reply::html(format!("<!DOCTYPE html><html><body>{body}</body></html>"))
-}
-
-fn record_of<'a>(records: &'a [PageRecord], url: &str) -> &'a PageRecord {
-    records
-        .iter()
-        .find(|r| r.url.as_str() == url)
-        .unwrap_or_else(|| panic!("no record of {url} in {records:#?}"))
 }
 
 fn site() -> TestServer {

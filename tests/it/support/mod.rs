@@ -96,6 +96,21 @@ impl Crawled {
     }
 }
 
+/// The record of `url` among `records`.
+///
+/// # Panics
+///
+/// When there is none.
+pub fn record_of<'a>(
+    records: &'a [crawl::record::PageRecord],
+    url: &str,
+) -> &'a crawl::record::PageRecord {
+    records
+        .iter()
+        .find(|r| r.url.as_str() == url)
+        .unwrap_or_else(|| panic!("no record of {url} in {records:#?}"))
+}
+
 /// Crawls `urls` with `config` into a [`MemorySink`], under the hang guard.
 ///
 /// # Panics
