@@ -201,54 +201,51 @@ impl Tree {
         n.next = NONE;
     }
 
+    /// Whether `child` may be moved: it exists and is neither the document nor the
+    /// discarded node.
+    fn movable(&self, child: Id) -> bool {
+        child != DISCARDED && child != DOCUMENT && self.get(child).is_some()
+    }
+
+    /// Links the detached `child` into `parent`'s children between `prev` and `next`
+    /// (either may be `NONE`: the first or last place).
+    fn link(&mut self, child: Id, parent: Id, prev: Id, next: Id) {
+        let c = &mut self.nodes[child as usize];
+        c.parent = parent;
+        c.prev = prev;
+        c.next = next;
+        if prev != NONE {
+            self.nodes[prev as usize].next = child;
+        } else {
+            self.nodes[parent as usize].first = child;
+        }
+        if next != NONE {
+            self.nodes[next as usize].prev = child;
+        } else {
+            self.nodes[parent as usize].last = child;
+        }
+    }
+
     /// Makes `child` the last child of `parent`.
     fn append(&mut self, parent: Id, child: Id) {
-        if child == DISCARDED || child == DOCUMENT || parent == DISCARDED {
-            return;
-        }
-        if self.get(parent).is_none() || self.get(child).is_none() {
+        if parent == DISCARDED || self.get(parent).is_none() || !self.movable(child) {
             return;
         }
         self.detach(child);
         let last = self.nodes[parent as usize].last;
-        {
-            let c = &mut self.nodes[child as usize];
-            c.parent = parent;
-            c.prev = last;
-        }
-        if last != NONE {
-            self.nodes[last as usize].next = child;
-        } else {
-            self.nodes[parent as usize].first = child;
-        }
-        self.nodes[parent as usize].last = child;
+        self.link(child, parent, last, NONE);
     }
 
     /// Puts `child` just before `sibling`, if `sibling` has a parent.
     fn insert_before(&mut self, sibling: Id, child: Id) {
-        if child == DISCARDED || child == DOCUMENT || child == sibling {
-            return;
-        }
-        if self.get(sibling).is_none() || self.get(child).is_none() {
+        if child == sibling || self.get(sibling).is_none() || !self.movable(child) {
             return;
         }
         self.detach(child);
         let s = self.nodes[sibling as usize];
-        if s.parent == NONE {
-            return;
+        if s.parent != NONE {
+            self.link(child, s.parent, s.prev, sibling);
         }
-        {
-            let c = &mut self.nodes[child as usize];
-            c.parent = s.parent;
-            c.prev = s.prev;
-            c.next = sibling;
-        }
-        if s.prev != NONE {
-            self.nodes[s.prev as usize].next = child;
-        } else {
-            self.nodes[s.parent as usize].first = child;
-        }
-        self.nodes[sibling as usize].prev = child;
     }
 }
 
