@@ -52,6 +52,33 @@ pub enum Error {
     /// A [`Frontier`](crate::frontier::Frontier) backend failed.
     #[error("the frontier failed")]
     Frontier(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A crawl's state directory (`--state`) could not be used: in use by another
+    /// crawl, written by another version, corrupted, or unwritable.
+    #[error("crawl state {dir}: {detail}")]
+    State {
+        /// The state directory.
+        dir: std::path::PathBuf,
+        /// What is wrong, and what to do.
+        detail: String,
+        /// The store's error, if one is the cause.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A resumed crawl was started with a setting that defines the crawl changed.
+    #[error(
+        "crawl state {dir} is a crawl with {setting} {was:?}, not {now:?}: run with the same \
+         settings to resume it, or use another --state directory for a new crawl"
+    )]
+    Mismatch {
+        /// The state directory.
+        dir: std::path::PathBuf,
+        /// The setting, as its option.
+        setting: String,
+        /// Its value in the state.
+        was: String,
+        /// Its value now.
+        now: String,
+    },
 }
 
 impl Error {

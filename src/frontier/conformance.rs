@@ -576,12 +576,21 @@ pub async fn a_retry_comes_back_one_attempt_further<F: Frontier, M: Fn(Policy) -
     assert!(matches!(pop(&f).await, Pop::Drained));
 }
 
-/// `first` answers true once per key.
+/// `first` answers true once per key, and again to the request that asked first.
 pub async fn first_is_true_once_per_key<F: Frontier, M: Fn(Policy) -> F>(make: &M) {
     let f = make(open(8));
-    assert!(f.first("sitemap:http://a.test").await.expect("first"));
-    assert!(!f.first("sitemap:http://a.test").await.expect("first"));
-    assert!(f.first("sitemap:http://b.test").await.expect("first"));
+    push(&f, &["http://a.test/1", "http://a.test/2"]).await;
+    let one = ready(&f, "one").await;
+    let two = ready(&f, "two").await;
+    assert!(f.first(&one, "sitemap:http://a.test").await.expect("first"));
+    assert!(!f.first(&two, "sitemap:http://a.test").await.expect("first"));
+    assert!(f.first(&two, "sitemap:http://b.test").await.expect("first"));
+    assert!(
+        f.first(&one, "sitemap:http://a.test").await.expect("first"),
+        "the same request asks again (a retry)"
+    );
+    finish(&f, one).await;
+    finish(&f, two).await;
 }
 
 /// A push wakes a task waiting on `changed`.

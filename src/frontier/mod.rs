@@ -51,6 +51,8 @@
 
 pub mod conformance;
 pub mod memory;
+pub(crate) mod queues;
+pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -60,9 +62,11 @@ use serde::{Deserialize, Serialize};
 use url::{Position, Url};
 
 pub use memory::MemoryFrontier;
+pub use store::StoreFrontier;
 
 use crate::error::Error;
 use crate::record::Outcome;
+use crate::stats::Summary;
 
 /// A URL waiting to be fetched, with what the crawl needs to know about it. Serializable,
 /// so a store or a shared frontier can keep it.
@@ -308,12 +312,43 @@ pub trait Frontier: Send + Sync + 'static {
     /// whose lease expired and came back).
     fn claim(&self, lease: &Lease, url: &Url) -> impl Future<Output = Result<bool, Error>> + Send;
 
-    /// Whether this is the first time `key` is asked about in this crawl (work done
-    /// once per crawl, such as reading an origin's sitemaps).
-    fn first(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Whether the leased request is the one to do the work named `key`, done once
+    /// per crawl (such as reading an origin's sitemaps): `true` for the first request
+    /// to ask, and again for that same request (a retry, or a request that came back
+    /// after its lease expired or its crawl was killed), `false` for any other.
+    fn first(&self, lease: &Lease, key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
 
     /// Requests waiting (queued or waiting for a retry), not leased.
     fn queued(&self) -> impl Future<Output = Result<u64, Error>> + Send;
+
+    /// Whether the frontier keeps state that outlives the process, so the crawl is to
+    /// call [`commit`](Frontier::commit) at commit points. `false` by default.
+    fn durable(&self) -> bool {
+        false
+    }
+
+    /// A commit point: every lease completed so far has had its record and links
+    /// written to the sink, and the sink's files are durable at `checkpoint.outputs`.
+    /// A durable frontier records, in one atomic step, the state as of now together
+    /// with the checkpoint, so a crawl killed after it resumes from exactly here.
+    /// Frontiers that keep nothing need not override this.
+    fn commit(&self, checkpoint: &Checkpoint) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = checkpoint;
+        async { Ok(()) }
+    }
+}
+
+/// What the output holds at a commit point ([`Frontier::commit`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The committed byte length of each file the sink writes, in the sink's order
+    /// ([`Sink::checkpoint`](crate::Sink::checkpoint)).
+    pub outputs: Vec<u64>,
+    /// The crawl's counters as of this point (pages in flight not counted).
+    pub summary: Summary,
+    /// The crawl has run to its end (not interrupted, nothing failed): with nothing
+    /// left in the frontier it is finished.
+    pub ended: bool,
 }
 
 /// The identity of a URL in the seen-set: a 128-bit hash of its WHATWG serialization

@@ -9,7 +9,7 @@ use url::{Host, Url};
 use crate::config::{Config, Scope};
 use crate::engine::Shared;
 use crate::extract::Link;
-use crate::frontier::{Frontier, Kind, Request};
+use crate::frontier::{Frontier, Kind, Lease, Request};
 use crate::sitemap;
 use crate::stats::LeftOut;
 
@@ -83,13 +83,18 @@ pub(super) fn children(config: &Config, parent: &Request, root: Arc<str>, links:
 /// the `Sitemap:` URLs of its robots.txt, within the crawl's rules.
 pub(super) async fn sitemaps_of<F: Frontier>(
     shared: &Shared<F>,
-    seed: &Request,
+    lease: &Lease,
     origin_url: &Url,
     root: &Arc<str>,
     found: &mut Found,
 ) -> Result<(), crate::Error> {
     let origin = origin_url.origin().ascii_serialization();
-    if !shared.frontier.first(&format!("sitemaps {origin}")).await? {
+    let seed = &lease.request;
+    if !shared
+        .frontier
+        .first(lease, &format!("sitemaps {origin}"))
+        .await?
+    {
         return Ok(());
     }
     let mut urls: Vec<Url> = origin_url.join("/sitemap.xml").into_iter().collect();

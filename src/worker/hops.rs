@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::engine::{Shared, Slot};
 use crate::fetch::{self, FetchError, Hop};
-use crate::frontier::memory::later;
+use crate::frontier::queues::later;
 use crate::frontier::{Frontier, HostNews, Kind, Lease, fingerprint};
 use crate::redact::url as shown;
 use crate::stats::FailureKind;

@@ -159,7 +159,7 @@ pub(crate) async fn process<F: Frontier>(
             .clone()
             .unwrap_or_else(|| request.url.clone());
         let root = root_of(request, &origin_url);
-        follow::sitemaps_of(shared, request, &origin_url, &root, &mut found).await?;
+        follow::sitemaps_of(shared, lease, &origin_url, &root, &mut found).await?;
     }
     let mut record = record_of(request, outcome, &trace, started_at, started);
     record.links = links.len() as u64;

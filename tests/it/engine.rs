@@ -75,8 +75,8 @@ impl Frontier for PanicOnClaim {
         assert!(url.as_str() != self.target, "a bug in the middle of a page");
         self.inner.claim(lease, url).await
     }
-    async fn first(&self, key: &str) -> Result<bool, crawl::Error> {
-        self.inner.first(key).await
+    async fn first(&self, lease: &Lease, key: &str) -> Result<bool, crawl::Error> {
+        self.inner.first(lease, key).await
     }
     async fn queued(&self) -> Result<u64, crawl::Error> {
         self.inner.queued().await

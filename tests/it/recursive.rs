@@ -538,8 +538,8 @@ impl Frontier for SlowPush {
     async fn claim(&self, lease: &Lease, url: &Url) -> Result<bool, crawl::Error> {
         self.0.claim(lease, url).await
     }
-    async fn first(&self, key: &str) -> Result<bool, crawl::Error> {
-        self.0.first(key).await
+    async fn first(&self, lease: &Lease, key: &str) -> Result<bool, crawl::Error> {
+        self.0.first(lease, key).await
     }
     async fn queued(&self) -> Result<u64, crawl::Error> {
         self.0.queued().await
