@@ -113,6 +113,18 @@ pub trait Sink: Send + 'static {
         let _ = summary;
         async { Ok(()) }
     }
+
+    /// A commit point of a crawl that keeps state (`--state`): write out everything
+    /// buffered, make it durable (fsync), and append the committed byte length of each
+    /// file this sink writes to `lengths`, always in the same order. A sink that writes
+    /// no file of its own flushes and appends nothing (the default).
+    fn checkpoint(
+        &mut self,
+        lengths: &mut Vec<u64>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = lengths;
+        self.flush()
+    }
 }
 
 impl<A: Sink, B: Sink> Sink for (A, B) {
@@ -129,6 +141,12 @@ impl<A: Sink, B: Sink> Sink for (A, B) {
     async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
         self.0.finish(summary).await?;
         self.1.finish(summary).await
+    }
+
+    /// The first sink's lengths, then the second's.
+    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+        self.0.checkpoint(lengths).await?;
+        self.1.checkpoint(lengths).await
     }
 }
 
@@ -150,6 +168,14 @@ impl<S: Sink> Sink for Option<S> {
     async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
         match self {
             Some(sink) => sink.finish(summary).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The sink's lengths; none without a sink.
+    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+        match self {
+            Some(sink) => sink.checkpoint(lengths).await,
             None => Ok(()),
         }
     }
