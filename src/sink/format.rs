@@ -20,6 +20,11 @@ pub struct WriterSink<W> {
     name: String,
     encoder: Encoder,
     buf: Vec<u8>,
+    /// Bytes in the output: its length when opened, plus every byte written since.
+    written: u64,
+    /// The output file, to make it durable at a checkpoint (none for stdout or any
+    /// other writer).
+    sync: Option<tokio::fs::File>,
 }
 
 impl<W> std::fmt::Debug for WriterSink<W> {
@@ -45,6 +50,8 @@ impl<W: AsyncWrite + Unpin + Send + 'static> WriterSink<W> {
             name: name.into(),
             encoder,
             buf,
+            written: 0,
+            sync: None,
         }
     }
 
@@ -63,8 +70,10 @@ impl<W: AsyncWrite + Unpin + Send + 'static> WriterSink<W> {
     async fn write_buf(&mut self) -> Result<(), Error> {
         if !self.buf.is_empty() {
             let res = self.writer.write_all(&self.buf).await;
+            let len = self.buf.len() as u64;
             self.buf.clear();
             res.map_err(|e| self.err(e))?;
+            self.written += len;
         }
         Ok(())
     }
@@ -88,8 +97,8 @@ impl OutputSink {
             name: name.clone(),
             source,
         };
-        let (writer, empty): (Pin<Box<dyn AsyncWrite + Send>>, bool) = match output {
-            Output::Stdout => (Box::pin(tokio::io::stdout()), true),
+        let (writer, len, sync): (Pin<Box<dyn AsyncWrite + Send>>, u64, _) = match output {
+            Output::Stdout => (Box::pin(tokio::io::stdout()), 0, None),
             Output::Path(path) => {
                 let file = tokio::fs::OpenOptions::new()
                     .create(true)
@@ -99,12 +108,20 @@ impl OutputSink {
                     .open(path)
                     .await
                     .map_err(err)?;
-                let empty = !append || file.metadata().await.map_err(err)?.len() == 0;
-                (Box::pin(file), empty)
+                let len = if append {
+                    file.metadata().await.map_err(err)?.len()
+                } else {
+                    0
+                };
+                let sync = file.try_clone().await.map_err(err)?;
+                (Box::pin(file), len, Some(sync))
             }
         };
         let header = header || format == Format::Csv;
-        Ok(WriterSink::new(writer, name, format, header && empty))
+        let mut sink = WriterSink::new(writer, name, format, header && len == 0);
+        sink.written = len;
+        sink.sync = sync;
+        Ok(sink)
     }
 }
 
@@ -128,6 +145,18 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for WriterSink<W> {
     async fn finish(&mut self, _summary: &Summary) -> Result<(), Error> {
         self.encoder.end(&mut self.buf);
         self.flush().await
+    }
+
+    /// Writes out the buffer, flushes, syncs the file's data when the output is a
+    /// file, and pushes the output's length (also for a writer that is not a file:
+    /// the bytes written to it).
+    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+        self.flush().await?;
+        if let Some(file) = &self.sync {
+            file.sync_data().await.map_err(|e| self.err(e))?;
+        }
+        lengths.push(self.written);
+        Ok(())
     }
 }
 
@@ -286,6 +315,7 @@ fn xml_escape(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
     use crate::extract::{Link, LinkTag};
+    use std::path::Path;
 
     fn page() -> PageLinks {
         let u = |s: &str| Url::parse(s).expect("test URL");
@@ -356,5 +386,46 @@ mod tests {
         assert_eq!(xml.matches("<node ").count(), 3);
         assert_eq!(xml.matches("<edge ").count(), 2);
         assert!(xml.ends_with("</graphml>\n"));
+    }
+
+    fn disk_len(path: &Path) -> u64 {
+        std::fs::metadata(path).expect("metadata").len()
+    }
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).expect("read output")
+    }
+
+    /// Writes `first`, checkpoints, then writes `lost` and flushes without a
+    /// checkpoint (as a crawl killed before its next commit point): returns the
+    #[tokio::test]
+    async fn checkpoint_pushes_the_length_on_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.tsv");
+        let output = Output::Path(path.clone());
+        let mut sink = OutputSink::open(&output, Format::Tsv, true, false)
+            .await
+            .expect("open");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [disk_len(&path)]);
+        assert_eq!(lengths[0], "source_url\tparsed_url\n".len() as u64);
+        sink.write_page(&page()).await.expect("write");
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths[1], disk_len(&path));
+        sink.finish(&Summary::default()).await.expect("finish");
+
+        // Appending counts the bytes already there.
+        let before = disk_len(&path);
+        let mut sink = OutputSink::open(&output, Format::Tsv, true, true)
+            .await
+            .expect("open to append");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [before]);
+        sink.write_page(&page()).await.expect("write");
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths[1], disk_len(&path));
+        assert_eq!(read(&path).matches("source_url").count(), 1);
     }
 }

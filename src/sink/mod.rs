@@ -230,3 +230,54 @@ impl Sink for MemorySink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Format, Output};
+
+    fn page() -> PageLinks {
+        let u = |s: &str| Url::parse(s).expect("test URL");
+        let link = Link {
+            url: u("http://a.test/1"),
+            tag: crate::extract::LinkTag::A,
+        };
+        PageLinks::fetched(u("http://a.test/"), u("http://a.test/"), vec![link])
+    }
+
+    #[tokio::test]
+    async fn tuple_and_option_checkpoint_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pairs_path = dir.path().join("pairs.tsv");
+        let records_path = dir.path().join("pages.jsonl");
+        let output = Output::Path(pairs_path.clone());
+        let pairs = OutputSink::open(&output, Format::Tsv, false, false)
+            .await
+            .expect("open");
+        let records = RecordsSink::create(&records_path).await.expect("create");
+        let memory = MemorySink::new();
+        let mut sink = ((memory.clone(), pairs), (None::<MemorySink>, Some(records)));
+        sink.write_page(&page()).await.expect("write");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        let len = |p: &std::path::Path| std::fs::metadata(p).expect("metadata").len();
+        let (pairs_len, records_len) = (len(&pairs_path), len(&records_path));
+        assert!(pairs_len > 0 && records_len > 0 && pairs_len != records_len);
+        assert_eq!(lengths, [pairs_len, records_len]);
+        assert_eq!(memory.records().len(), 1);
+
+        // The other way round, the lengths come the other way round.
+        let mut swapped = (sink.1, sink.0);
+        let mut lengths = Vec::new();
+        swapped.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [records_len, pairs_len]);
+    }
+
+    #[tokio::test]
+    async fn sinks_without_files_push_nothing() {
+        let mut sink = (MemorySink::new(), None::<RecordsSink<tokio::fs::File>>);
+        let mut lengths = vec![7];
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [7]);
+    }
+}

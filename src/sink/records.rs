@@ -17,6 +17,10 @@ pub struct RecordsSink<W> {
     name: String,
     buf: Vec<u8>,
     settings: BTreeMap<String, String>,
+    /// Bytes in the file: its length when opened, plus every byte written since.
+    written: u64,
+    /// The record file, to make it durable at a checkpoint (none for another writer).
+    sync: Option<tokio::fs::File>,
 }
 
 impl<W> std::fmt::Debug for RecordsSink<W> {
@@ -35,13 +39,15 @@ impl RecordsSink<tokio::fs::File> {
     /// [`Error::Output`] naming the path when it cannot be created.
     pub async fn create(path: &Path) -> Result<Self, Error> {
         let name = path.display().to_string();
-        let file = tokio::fs::File::create(path)
-            .await
-            .map_err(|source| Error::Output {
-                name: name.clone(),
-                source,
-            })?;
-        Ok(RecordsSink::new(file, name))
+        let err = |source| Error::Output {
+            name: name.clone(),
+            source,
+        };
+        let file = tokio::fs::File::create(path).await.map_err(err)?;
+        let sync = file.try_clone().await.map_err(err)?;
+        let mut sink = RecordsSink::new(file, name);
+        sink.sync = Some(sync);
+        Ok(sink)
     }
 }
 
@@ -53,6 +59,8 @@ impl<W: AsyncWrite + Unpin + Send + 'static> RecordsSink<W> {
             name: name.into(),
             buf: Vec::with_capacity(WRITE_AT * 2),
             settings: BTreeMap::new(),
+            written: 0,
+            sync: None,
         }
     }
 
@@ -71,13 +79,19 @@ impl<W: AsyncWrite + Unpin + Send + 'static> RecordsSink<W> {
     async fn write_buf(&mut self) -> Result<(), Error> {
         if !self.buf.is_empty() {
             let res = self.writer.write_all(&self.buf).await;
+            let len = self.buf.len() as u64;
             self.buf.clear();
-            res.map_err(|source| Error::Output {
-                name: self.name.clone(),
-                source,
-            })?;
+            res.map_err(|source| self.err(source))?;
+            self.written += len;
         }
         Ok(())
+    }
+
+    fn err(&self, source: std::io::Error) -> Error {
+        Error::Output {
+            name: self.name.clone(),
+            source,
+        }
     }
 
     fn line<T: serde::Serialize>(&mut self, value: &T) {
@@ -103,10 +117,7 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for RecordsSink<W> {
 
     async fn flush(&mut self) -> Result<(), Error> {
         self.write_buf().await?;
-        self.writer.flush().await.map_err(|source| Error::Output {
-            name: self.name.clone(),
-            source,
-        })
+        self.writer.flush().await.map_err(|source| self.err(source))
     }
 
     async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
@@ -129,6 +140,17 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for RecordsSink<W> {
             },
         });
         self.flush().await
+    }
+
+    /// Writes out the buffer, flushes, syncs the file's data when it is a file, and
+    /// pushes the record file's length.
+    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+        self.flush().await?;
+        if let Some(file) = &self.sync {
+            file.sync_data().await.map_err(|source| self.err(source))?;
+        }
+        lengths.push(self.written);
+        Ok(())
     }
 }
 
@@ -157,5 +179,24 @@ mod tests {
         assert_eq!(record.url.as_str(), "http://a.test/");
         let last: serde_json::Value = serde_json::from_str(lines[2]).expect("json");
         assert_eq!(last["summary"]["pages"], 2);
+    }
+
+    #[tokio::test]
+    async fn checkpoint_pushes_the_length_on_disk() {
+        let u = |s: &str| Url::parse(s).expect("test URL");
+        let page = PageLinks::fetched(u("http://a.test/"), u("http://a.test/"), Vec::new());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pages.jsonl");
+        let disk_len = || std::fs::metadata(&path).expect("metadata").len();
+        let mut sink = RecordsSink::create(&path).await.expect("create");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [0]);
+        sink.write_page(&page).await.expect("write");
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        sink.write_page(&page).await.expect("write");
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths[2], disk_len());
+        assert_eq!(lengths[2], 2 * lengths[1]);
     }
 }
