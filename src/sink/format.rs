@@ -8,6 +8,7 @@ use std::pin::Pin;
 use serde::Serialize;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use url::Url;
+use xxhash_rust::xxh3::xxh3_128;
 
 use super::{PageLinks, Sink, WRITE_AT};
 use crate::config::{Format, Output};
@@ -163,7 +164,7 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for WriterSink<W> {
 /// Turns pages into bytes of one format.
 struct Encoder {
     format: Format,
-    /// GraphML nodes already declared (fingerprints of their URLs).
+    /// GraphML nodes already declared: hashes of their ids as written (escaped).
     nodes: HashSet<u128>,
 }
 
@@ -256,13 +257,22 @@ impl Encoder {
     }
 
     fn graphml_node(&mut self, out: &mut Vec<u8>, url: &Url) {
-        if self.nodes.insert(crate::frontier::fingerprint(url)) {
-            out.extend_from_slice(b"    <node id=\"");
-            xml_escape(out, url.as_str());
-            out.extend_from_slice(b"\"/>\n");
+        let start = out.len();
+        out.extend_from_slice(NODE_OPEN);
+        let id = out.len();
+        xml_escape(out, url.as_str());
+        if self.nodes.insert(xxh3_128(&out[id..])) {
+            out.extend_from_slice(NODE_CLOSE);
+            out.push(b'\n');
+        } else {
+            out.truncate(start);
         }
     }
 }
+
+/// A GraphML node's line up to its id, and after it (then a line feed).
+const NODE_OPEN: &[u8] = b"    <node id=\"";
+const NODE_CLOSE: &[u8] = b"\"/>";
 
 const GRAPHML_HEAD: &str = concat!(
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
