@@ -9,6 +9,7 @@ mod format;
 mod records;
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use url::Url;
@@ -97,6 +98,14 @@ impl PageLinks {
 /// ```
 ///
 /// Two sinks together are a sink (`(a, b)`), and so is an optional one.
+///
+/// # Checkpoints
+///
+/// A crawl that keeps state (`--state`) calls [`checkpoint`](Sink::checkpoint) at each
+/// commit point and stores the byte lengths it reports with the crawl state; on
+/// resume each file is cut back to its committed length and written on from there
+/// (see [`OutputSink::resume`] and [`RecordsSink::resume`]), so nothing written after
+/// the last commit point is output twice.
 pub trait Sink: Send + 'static {
     /// Takes one request's end. Called in the order requests end.
     fn write_page(&mut self, page: &PageLinks) -> impl Future<Output = Result<(), Error>> + Send;
@@ -229,6 +238,37 @@ impl Sink for MemorySink {
         self.lock().push(page.clone());
         Ok(())
     }
+}
+
+/// Opens the file at `path` to go on writing after its first `committed` bytes, for a
+/// resumed crawl: created if missing (then `committed` must be 0), cut back to
+/// `committed`, and opened for appending so every write lands after the kept prefix.
+///
+/// # Errors
+///
+/// [`Error::Output`] naming the path when it cannot be opened or cut, or when it is
+/// shorter than `committed` (it was changed outside crawl).
+async fn open_at(path: &Path, committed: u64) -> Result<tokio::fs::File, Error> {
+    let name = path.display().to_string();
+    let err = |source| Error::Output {
+        name: name.clone(),
+        source,
+    };
+    let file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .await
+        .map_err(err)?;
+    let len = file.metadata().await.map_err(err)?.len();
+    if len < committed {
+        return Err(err(std::io::Error::other(format!(
+            "the file is shorter ({len} bytes) than the state's committed length \
+             ({committed} bytes): it was changed outside crawl"
+        ))));
+    }
+    file.set_len(committed).await.map_err(err)?;
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::{PageLinks, Sink, WRITE_AT};
+use super::{PageLinks, Sink, WRITE_AT, open_at};
 use crate::error::Error;
 use crate::stats::Summary;
 
@@ -46,6 +46,28 @@ impl RecordsSink<tokio::fs::File> {
         let file = tokio::fs::File::create(path).await.map_err(err)?;
         let sync = file.try_clone().await.map_err(err)?;
         let mut sink = RecordsSink::new(file, name);
+        sink.sync = Some(sync);
+        Ok(sink)
+    }
+
+    /// Opens the record file at `path` to go on with a crawl resumed from its state:
+    /// the file (created if missing) is cut back to `committed`, the length the state
+    /// committed at its last [`checkpoint`](Sink::checkpoint), and written on after
+    /// it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Output`] naming the path when it cannot be opened or cut, or when it
+    /// is shorter than `committed` (it was changed outside crawl).
+    pub async fn resume(path: &Path, committed: u64) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let file = open_at(path, committed).await?;
+        let sync = file.try_clone().await.map_err(|source| Error::Output {
+            name: name.clone(),
+            source,
+        })?;
+        let mut sink = RecordsSink::new(file, name);
+        sink.written = committed;
         sink.sync = Some(sync);
         Ok(sink)
     }
@@ -198,5 +220,70 @@ mod tests {
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
         assert_eq!(lengths[2], disk_len());
         assert_eq!(lengths[2], 2 * lengths[1]);
+    }
+
+    #[tokio::test]
+    async fn checkpoint_and_resume_at_the_committed_length() {
+        let u = |s: &str| Url::parse(s).expect("test URL");
+        let page = |s: &str| PageLinks::fetched(u(s), u(s), Vec::new());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pages.jsonl");
+        let disk_len = || std::fs::metadata(&path).expect("metadata").len();
+
+        let mut sink = RecordsSink::create(&path).await.expect("create");
+        sink.write_page(&page("http://a.test/"))
+            .await
+            .expect("write");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [disk_len()]);
+        let committed = lengths[0];
+        // Written but never committed: a crawl killed before its next commit point.
+        sink.write_page(&page("http://lost.test/"))
+            .await
+            .expect("write");
+        sink.flush().await.expect("flush");
+        assert!(disk_len() > committed);
+        drop(sink);
+
+        let mut sink = RecordsSink::resume(&path, committed).await.expect("resume");
+        assert_eq!(disk_len(), committed);
+        sink.write_page(&page("http://b.test/"))
+            .await
+            .expect("write");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [disk_len()]);
+        sink.finish(&Summary::default()).await.expect("finish");
+
+        let text = std::fs::read_to_string(&path).expect("read");
+        let urls: Vec<String> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<PageRecord>(l).ok())
+            .map(|r| r.url.to_string())
+            .collect();
+        assert_eq!(urls, ["http://a.test/", "http://b.test/"]);
+        assert!(
+            text.lines()
+                .last()
+                .expect("a line")
+                .starts_with("{\"summary\"")
+        );
+    }
+
+    #[tokio::test]
+    async fn resume_of_a_shorter_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pages.jsonl");
+        std::fs::write(&path, "{}\n").expect("write");
+        let err = RecordsSink::resume(&path, 100)
+            .await
+            .expect_err("shorter than committed");
+        assert!(
+            matches!(&err, Error::Output { name, source }
+                if name == &path.display().to_string() && source.to_string().contains("shorter")),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "{}\n");
     }
 }
