@@ -3,13 +3,15 @@
 
 use std::collections::HashSet;
 use std::io;
+use std::path::Path;
 use std::pin::Pin;
 
 use serde::Serialize;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use url::Url;
+use xxhash_rust::xxh3::xxh3_128;
 
-use super::{PageLinks, Sink, WRITE_AT};
+use super::{PageLinks, Sink, WRITE_AT, open_at};
 use crate::config::{Format, Output};
 use crate::error::Error;
 use crate::stats::Summary;
@@ -20,6 +22,11 @@ pub struct WriterSink<W> {
     name: String,
     encoder: Encoder,
     buf: Vec<u8>,
+    /// Bytes in the output: its length when opened, plus every byte written since.
+    written: u64,
+    /// The output file, to make it durable at a checkpoint (none for stdout or any
+    /// other writer).
+    sync: Option<tokio::fs::File>,
 }
 
 impl<W> std::fmt::Debug for WriterSink<W> {
@@ -37,14 +44,20 @@ impl<W: AsyncWrite + Unpin + Send + 'static> WriterSink<W> {
     /// A sink writing `format` to `writer`; `name` appears in error messages. With
     /// `header`, the format's header goes first (CSV always has one).
     pub fn new(writer: W, name: impl Into<String>, format: Format, header: bool) -> Self {
-        let mut encoder = Encoder::new(format);
-        let mut buf = Vec::with_capacity(WRITE_AT * 2);
-        encoder.begin(&mut buf, header);
+        let mut sink = Self::unbegun(writer, name.into(), format);
+        sink.encoder.begin(&mut sink.buf, header);
+        sink
+    }
+
+    /// A sink that writes no header or document opening: for output that has them.
+    fn unbegun(writer: W, name: String, format: Format) -> Self {
         WriterSink {
             writer,
-            name: name.into(),
-            encoder,
-            buf,
+            name,
+            encoder: Encoder::new(format),
+            buf: Vec::with_capacity(WRITE_AT * 2),
+            written: 0,
+            sync: None,
         }
     }
 
@@ -63,8 +76,10 @@ impl<W: AsyncWrite + Unpin + Send + 'static> WriterSink<W> {
     async fn write_buf(&mut self) -> Result<(), Error> {
         if !self.buf.is_empty() {
             let res = self.writer.write_all(&self.buf).await;
+            let len = self.buf.len() as u64;
             self.buf.clear();
             res.map_err(|e| self.err(e))?;
+            self.written += len;
         }
         Ok(())
     }
@@ -88,8 +103,8 @@ impl OutputSink {
             name: name.clone(),
             source,
         };
-        let (writer, empty): (Pin<Box<dyn AsyncWrite + Send>>, bool) = match output {
-            Output::Stdout => (Box::pin(tokio::io::stdout()), true),
+        let (writer, len, sync): (Pin<Box<dyn AsyncWrite + Send>>, u64, _) = match output {
+            Output::Stdout => (Box::pin(tokio::io::stdout()), 0, None),
             Output::Path(path) => {
                 let file = tokio::fs::OpenOptions::new()
                     .create(true)
@@ -99,12 +114,60 @@ impl OutputSink {
                     .open(path)
                     .await
                     .map_err(err)?;
-                let empty = !append || file.metadata().await.map_err(err)?.len() == 0;
-                (Box::pin(file), empty)
+                let len = if append {
+                    file.metadata().await.map_err(err)?.len()
+                } else {
+                    0
+                };
+                let sync = file.try_clone().await.map_err(err)?;
+                (Box::pin(file), len, Some(sync))
             }
         };
         let header = header || format == Format::Csv;
-        Ok(WriterSink::new(writer, name, format, header && empty))
+        let mut sink = WriterSink::new(writer, name, format, header && len == 0);
+        sink.written = len;
+        sink.sync = sync;
+        Ok(sink)
+    }
+
+    /// Opens the output file at `path` to go on with a crawl resumed from its state:
+    /// the file (created if missing) is cut back to `committed`, the length the state
+    /// committed at its last [`checkpoint`](Sink::checkpoint), and written on after
+    /// it. The header (`header`, always for CSV; DOT's and GraphML's opening) is
+    /// written only when `committed` is 0. For GraphML the nodes the kept part
+    /// declares are read back, so none is declared twice.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Output`] naming the path when it cannot be opened, cut or read, or
+    /// when it is shorter than `committed` (it was changed outside crawl).
+    pub async fn resume(
+        path: &Path,
+        format: Format,
+        header: bool,
+        committed: u64,
+    ) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let file = open_at(path, committed).await?;
+        let sync = file.try_clone().await.map_err(|source| Error::Output {
+            name: name.clone(),
+            source,
+        })?;
+        let writer: Pin<Box<dyn AsyncWrite + Send>> = Box::pin(file);
+        let mut sink = if committed == 0 {
+            WriterSink::new(writer, name, format, header || format == Format::Csv)
+        } else {
+            // The kept part begins with the header or the document's opening.
+            WriterSink::unbegun(writer, name, format)
+        };
+        sink.written = committed;
+        sink.sync = Some(sync);
+        if format == Format::Graphml && committed > 0 {
+            let prefix = tokio::fs::File::open(path).await.map_err(|e| sink.err(e))?;
+            let read = sink.encoder.read_nodes(prefix.take(committed)).await;
+            read.map_err(|e| sink.err(e))?;
+        }
+        Ok(sink)
     }
 }
 
@@ -129,12 +192,24 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for WriterSink<W> {
         self.encoder.end(&mut self.buf);
         self.flush().await
     }
+
+    /// Writes out the buffer, flushes, syncs the file's data when the output is a
+    /// file, and pushes the output's length (also for a writer that is not a file:
+    /// the bytes written to it).
+    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+        self.flush().await?;
+        if let Some(file) = &self.sync {
+            file.sync_data().await.map_err(|e| self.err(e))?;
+        }
+        lengths.push(self.written);
+        Ok(())
+    }
 }
 
 /// Turns pages into bytes of one format.
 struct Encoder {
     format: Format,
-    /// GraphML nodes already declared (fingerprints of their URLs).
+    /// GraphML nodes already declared: hashes of their ids as written (escaped).
     nodes: HashSet<u128>,
 }
 
@@ -227,13 +302,42 @@ impl Encoder {
     }
 
     fn graphml_node(&mut self, out: &mut Vec<u8>, url: &Url) {
-        if self.nodes.insert(crate::frontier::fingerprint(url)) {
-            out.extend_from_slice(b"    <node id=\"");
-            xml_escape(out, url.as_str());
-            out.extend_from_slice(b"\"/>\n");
+        let start = out.len();
+        out.extend_from_slice(NODE_OPEN);
+        let id = out.len();
+        xml_escape(out, url.as_str());
+        if self.nodes.insert(xxh3_128(&out[id..])) {
+            out.extend_from_slice(NODE_CLOSE);
+            out.push(b'\n');
+        } else {
+            out.truncate(start);
+        }
+    }
+
+    /// Reads GraphML written before (a resumed crawl's kept part) line by line, and
+    /// takes every node it declares as declared.
+    async fn read_nodes(&mut self, prefix: impl tokio::io::AsyncRead + Unpin) -> io::Result<()> {
+        let mut reader = tokio::io::BufReader::with_capacity(64 * 1024, prefix);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).await? == 0 {
+                return Ok(());
+            }
+            let text = line.strip_suffix(b"\n").unwrap_or(&line);
+            let id = text
+                .strip_prefix(NODE_OPEN)
+                .and_then(|rest| rest.strip_suffix(NODE_CLOSE));
+            if let Some(id) = id {
+                self.nodes.insert(xxh3_128(id));
+            }
         }
     }
 }
+
+/// A GraphML node's line up to its id, and after it (then a line feed).
+const NODE_OPEN: &[u8] = b"    <node id=\"";
+const NODE_CLOSE: &[u8] = b"\"/>";
 
 const GRAPHML_HEAD: &str = concat!(
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
@@ -356,5 +460,209 @@ mod tests {
         assert_eq!(xml.matches("<node ").count(), 3);
         assert_eq!(xml.matches("<edge ").count(), 2);
         assert!(xml.ends_with("</graphml>\n"));
+    }
+
+    fn page_of(source: &str, targets: &[&str]) -> PageLinks {
+        let u = |s: &str| Url::parse(s).expect("test URL");
+        let links = targets
+            .iter()
+            .map(|t| Link {
+                url: u(t),
+                tag: LinkTag::A,
+            })
+            .collect();
+        PageLinks::fetched(u(source), u(source), links)
+    }
+
+    fn disk_len(path: &Path) -> u64 {
+        std::fs::metadata(path).expect("metadata").len()
+    }
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).expect("read output")
+    }
+
+    /// Writes `first`, checkpoints, then writes `lost` and flushes without a
+    /// checkpoint (as a crawl killed before its next commit point): returns the
+    /// committed length, shorter than the file.
+    async fn committed_then_more(
+        path: &Path,
+        format: Format,
+        header: bool,
+        first: &PageLinks,
+        lost: &PageLinks,
+    ) -> u64 {
+        let output = Output::Path(path.to_path_buf());
+        let mut sink = OutputSink::open(&output, format, header, false)
+            .await
+            .expect("open");
+        sink.write_page(first).await.expect("write");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [disk_len(path)]);
+        sink.write_page(lost).await.expect("write");
+        sink.flush().await.expect("flush");
+        assert!(disk_len(path) > lengths[0]);
+        lengths[0]
+    }
+
+    /// Resumes at `committed`, writes `next` and finishes.
+    async fn resume_and_finish(
+        path: &Path,
+        format: Format,
+        header: bool,
+        committed: u64,
+        next: &PageLinks,
+    ) {
+        let mut sink = OutputSink::resume(path, format, header, committed)
+            .await
+            .expect("resume");
+        sink.write_page(next).await.expect("write");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [disk_len(path)]);
+        sink.finish(&Summary::default()).await.expect("finish");
+    }
+
+    #[tokio::test]
+    async fn checkpoint_pushes_the_length_on_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.tsv");
+        let output = Output::Path(path.clone());
+        let mut sink = OutputSink::open(&output, Format::Tsv, true, false)
+            .await
+            .expect("open");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [disk_len(&path)]);
+        assert_eq!(lengths[0], "source_url\tparsed_url\n".len() as u64);
+        sink.write_page(&page()).await.expect("write");
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths[1], disk_len(&path));
+        sink.finish(&Summary::default()).await.expect("finish");
+
+        // Appending counts the bytes already there.
+        let before = disk_len(&path);
+        let mut sink = OutputSink::open(&output, Format::Tsv, true, true)
+            .await
+            .expect("open to append");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [before]);
+        sink.write_page(&page()).await.expect("write");
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths[1], disk_len(&path));
+        assert_eq!(read(&path).matches("source_url").count(), 1);
+    }
+
+    #[tokio::test]
+    async fn resume_cuts_back_and_goes_on_without_a_second_header() {
+        let first = page_of("http://a.test/", &["http://a.test/1"]);
+        let lost = page_of("http://lost.test/", &["http://lost.test/1"]);
+        let next = page_of("http://c.test/", &["http://c.test/1"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (format, header, want) in [
+            (
+                Format::Tsv,
+                true,
+                "source_url\tparsed_url\nhttp://a.test/\thttp://a.test/1\nhttp://c.test/\thttp://c.test/1\n",
+            ),
+            (
+                Format::Tsv,
+                false,
+                "http://a.test/\thttp://a.test/1\nhttp://c.test/\thttp://c.test/1\n",
+            ),
+            (
+                Format::Csv,
+                false,
+                "source,target\r\nhttp://a.test/,http://a.test/1\r\nhttp://c.test/,http://c.test/1\r\n",
+            ),
+            (
+                Format::Dot,
+                false,
+                "digraph crawl {\n  \"http://a.test/\" -> \"http://a.test/1\";\n  \"http://c.test/\" -> \"http://c.test/1\";\n}\n",
+            ),
+        ] {
+            let path = dir.path().join(format!("out-{format:?}-{header}"));
+            let committed = committed_then_more(&path, format, header, &first, &lost).await;
+            resume_and_finish(&path, format, header, committed, &next).await;
+            assert_eq!(read(&path), want, "{format:?} header {header}");
+        }
+    }
+
+    #[tokio::test]
+    async fn resume_at_zero_writes_the_header_to_a_new_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("new.csv");
+        let next = page_of("http://c.test/", &["http://c.test/1"]);
+        resume_and_finish(&path, Format::Csv, false, 0, &next).await;
+        assert_eq!(
+            read(&path),
+            "source,target\r\nhttp://c.test/,http://c.test/1\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn graphml_resume_declares_no_node_twice() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.graphml");
+        let amp = "http://a.test/it's?x=1&y=2";
+        let first = page_of("http://a.test/", &[amp, "http://b.test/"]);
+        let lost = page_of("http://lost.test/", &["http://lost.test/1"]);
+        // Its source and two of its targets are declared in the kept part.
+        let next = page_of("http://b.test/", &["http://a.test/", amp, "http://c.test/"]);
+        let committed = committed_then_more(&path, Format::Graphml, false, &first, &lost).await;
+        resume_and_finish(&path, Format::Graphml, false, committed, &next).await;
+        let xml = read(&path);
+        assert_eq!(xml.matches("<graphml ").count(), 1);
+        assert_eq!(xml.matches("</graphml>").count(), 1);
+        assert_eq!(xml.matches("<graph ").count(), 1);
+        assert!(xml.ends_with("  </graph>\n</graphml>\n"));
+        assert!(!xml.contains("lost.test"));
+        let nodes: Vec<&str> = xml.lines().filter(|l| l.contains("<node ")).collect();
+        let mut unique = nodes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            nodes.len(),
+            unique.len(),
+            "a node declared twice: {nodes:?}"
+        );
+        assert_eq!(nodes.len(), 4, "{nodes:?}");
+        assert!(xml.contains("<node id=\"http://a.test/it&apos;s?x=1&amp;y=2\"/>"));
+        assert_eq!(xml.matches("<edge ").count(), 5);
+        // Every edge's ends are declared before it.
+        let mut declared = std::collections::HashSet::new();
+        for line in xml.lines() {
+            if let Some(id) = line.strip_prefix("    <node id=\"") {
+                declared.insert(id.trim_end_matches("\"/>").to_owned());
+            }
+            if let Some(edge) = line.strip_prefix("    <edge source=\"") {
+                let (source, rest) = edge.split_once("\" target=\"").expect("edge");
+                let (target, _) = rest.split_once('"').expect("edge");
+                assert!(declared.contains(source), "{source} undeclared");
+                assert!(declared.contains(target), "{target} undeclared");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_shorter_than_committed_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("short.tsv");
+        std::fs::write(&path, "abc").expect("write");
+        let err = OutputSink::resume(&path, Format::Tsv, false, 10)
+            .await
+            .expect_err("shorter than committed");
+        match &err {
+            Error::Output { name, source } => {
+                assert_eq!(name, &path.display().to_string());
+                assert!(source.to_string().contains("shorter"), "{source}");
+                assert!(source.to_string().contains("outside crawl"), "{source}");
+            }
+            other => panic!("not an output error: {other:?}"),
+        }
+        // The file is left as it was.
+        assert_eq!(read(&path), "abc");
     }
 }

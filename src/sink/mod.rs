@@ -9,6 +9,7 @@ mod format;
 mod records;
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use url::Url;
@@ -97,6 +98,14 @@ impl PageLinks {
 /// ```
 ///
 /// Two sinks together are a sink (`(a, b)`), and so is an optional one.
+///
+/// # Checkpoints
+///
+/// A crawl that keeps state (`--state`) calls [`checkpoint`](Sink::checkpoint) at each
+/// commit point and stores the byte lengths it reports with the crawl state; on
+/// resume each file is cut back to its committed length and written on from there
+/// (see [`OutputSink::resume`] and [`RecordsSink::resume`]), so nothing written after
+/// the last commit point is output twice.
 pub trait Sink: Send + 'static {
     /// Takes one request's end. Called in the order requests end.
     fn write_page(&mut self, page: &PageLinks) -> impl Future<Output = Result<(), Error>> + Send;
@@ -112,6 +121,18 @@ pub trait Sink: Send + 'static {
     fn finish(&mut self, summary: &Summary) -> impl Future<Output = Result<(), Error>> + Send {
         let _ = summary;
         async { Ok(()) }
+    }
+
+    /// A commit point of a crawl that keeps state (`--state`): write out everything
+    /// buffered, make it durable (fsync), and append the committed byte length of each
+    /// file this sink writes to `lengths`, always in the same order. A sink that writes
+    /// no file of its own flushes and appends nothing (the default).
+    fn checkpoint(
+        &mut self,
+        lengths: &mut Vec<u64>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = lengths;
+        self.flush()
     }
 }
 
@@ -129,6 +150,12 @@ impl<A: Sink, B: Sink> Sink for (A, B) {
     async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
         self.0.finish(summary).await?;
         self.1.finish(summary).await
+    }
+
+    /// The first sink's lengths, then the second's.
+    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+        self.0.checkpoint(lengths).await?;
+        self.1.checkpoint(lengths).await
     }
 }
 
@@ -150,6 +177,14 @@ impl<S: Sink> Sink for Option<S> {
     async fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
         match self {
             Some(sink) => sink.finish(summary).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The sink's lengths; none without a sink.
+    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+        match self {
+            Some(sink) => sink.checkpoint(lengths).await,
             None => Ok(()),
         }
     }
@@ -202,5 +237,87 @@ impl Sink for MemorySink {
     async fn write_page(&mut self, page: &PageLinks) -> Result<(), Error> {
         self.lock().push(page.clone());
         Ok(())
+    }
+}
+
+/// Opens the file at `path` to go on writing after its first `committed` bytes, for a
+/// resumed crawl: created if missing (then `committed` must be 0), cut back to
+/// `committed`, and opened for appending so every write lands after the kept prefix.
+///
+/// # Errors
+///
+/// [`Error::Output`] naming the path when it cannot be opened or cut, or when it is
+/// shorter than `committed` (it was changed outside crawl).
+async fn open_at(path: &Path, committed: u64) -> Result<tokio::fs::File, Error> {
+    let name = path.display().to_string();
+    let err = |source| Error::Output {
+        name: name.clone(),
+        source,
+    };
+    let file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .await
+        .map_err(err)?;
+    let len = file.metadata().await.map_err(err)?.len();
+    if len < committed {
+        return Err(err(std::io::Error::other(format!(
+            "the file is shorter ({len} bytes) than the state's committed length \
+             ({committed} bytes): it was changed outside crawl"
+        ))));
+    }
+    file.set_len(committed).await.map_err(err)?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Format, Output};
+
+    fn page() -> PageLinks {
+        let u = |s: &str| Url::parse(s).expect("test URL");
+        let link = Link {
+            url: u("http://a.test/1"),
+            tag: crate::extract::LinkTag::A,
+        };
+        PageLinks::fetched(u("http://a.test/"), u("http://a.test/"), vec![link])
+    }
+
+    #[tokio::test]
+    async fn tuple_and_option_checkpoint_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pairs_path = dir.path().join("pairs.tsv");
+        let records_path = dir.path().join("pages.jsonl");
+        let output = Output::Path(pairs_path.clone());
+        let pairs = OutputSink::open(&output, Format::Tsv, false, false)
+            .await
+            .expect("open");
+        let records = RecordsSink::create(&records_path).await.expect("create");
+        let memory = MemorySink::new();
+        let mut sink = ((memory.clone(), pairs), (None::<MemorySink>, Some(records)));
+        sink.write_page(&page()).await.expect("write");
+        let mut lengths = Vec::new();
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        let len = |p: &std::path::Path| std::fs::metadata(p).expect("metadata").len();
+        let (pairs_len, records_len) = (len(&pairs_path), len(&records_path));
+        assert!(pairs_len > 0 && records_len > 0 && pairs_len != records_len);
+        assert_eq!(lengths, [pairs_len, records_len]);
+        assert_eq!(memory.records().len(), 1);
+
+        // The other way round, the lengths come the other way round.
+        let mut swapped = (sink.1, sink.0);
+        let mut lengths = Vec::new();
+        swapped.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [records_len, pairs_len]);
+    }
+
+    #[tokio::test]
+    async fn sinks_without_files_push_nothing() {
+        let mut sink = (MemorySink::new(), None::<RecordsSink<tokio::fs::File>>);
+        let mut lengths = vec![7];
+        sink.checkpoint(&mut lengths).await.expect("checkpoint");
+        assert_eq!(lengths, [7]);
     }
 }
