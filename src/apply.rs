@@ -6,6 +6,11 @@
 //! It flushes the sink when no work has come for a moment (not after every page: a
 //! flush is a system call, and in a fast crawl the channel is empty between most
 //! pages), and finishes the sink when every sender is gone.
+//!
+//! With a durable frontier it also takes the commit points, every
+//! [`Config::commit_interval`](crate::Config::commit_interval): between two pages,
+//! every completed lease has had its page written, so the sink's files made durable
+//! now and the frontier's state committed with their lengths agree exactly.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -14,9 +19,10 @@ use tokio::sync::mpsc;
 
 use crate::engine::{End, Finished, Shared, Work};
 use crate::error::Error;
-use crate::frontier::{Done, Frontier, Kind, Lease, Verdict};
+use crate::frontier::{Checkpoint, Done, Frontier, Kind, Lease, Request, Verdict};
+use crate::record::{Outcome, PageRecord, SkipReason};
 use crate::sink::{PageLinks, Sink};
-use crate::stats::{LeftOut, bump};
+use crate::stats::{LeftOut, Stats, bump};
 
 /// How long the writer waits for more work before it flushes what it holds.
 const FLUSH_IDLE: Duration = Duration::from_millis(50);
@@ -29,13 +35,30 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
     sink: &mut S,
 ) -> Result<(), Error> {
     let mut dirty = false;
+    let durable = shared.frontier.durable();
+    let every = shared.config.commit_interval;
+    let mut next_commit = tokio::time::Instant::now() + every;
+    let mut uncommitted = false;
     loop {
-        let next = if dirty && rx.is_empty() {
-            match tokio::time::timeout(FLUSH_IDLE, rx.recv()).await {
+        if uncommitted && tokio::time::Instant::now() >= next_commit {
+            commit(&*shared.frontier, &shared.stats, sink, false).await?;
+            (uncommitted, dirty) = (false, false);
+            next_commit = tokio::time::Instant::now() + every;
+        }
+        let idle_flush = dirty && rx.is_empty();
+        let next = if idle_flush || uncommitted {
+            let wake = if idle_flush {
+                tokio::time::Instant::now() + FLUSH_IDLE
+            } else {
+                next_commit
+            };
+            match tokio::time::timeout_at(wake, rx.recv()).await {
                 Ok(next) => next,
                 Err(_idle) => {
-                    sink.flush().await?;
-                    dirty = false;
+                    if idle_flush {
+                        sink.flush().await?;
+                        dirty = false;
+                    }
                     continue;
                 }
             }
@@ -43,13 +66,15 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
             rx.recv().await
         };
         let Some(work) = next else { break };
+        uncommitted |= durable;
         dirty |= match work {
-            Work::Record(record) => {
-                let page = PageLinks {
-                    record: *record,
-                    links: Vec::new(),
-                };
-                write(shared, sink, &page).await?;
+            Work::Seeds { batch, pushed } => {
+                let result = push_seeds(shared, sink, batch).await;
+                let failed = result.as_ref().err().map(ToString::to_string);
+                let _ = pushed.send(result);
+                if let Some(e) = failed {
+                    return Err(Error::Frontier(e.into()));
+                }
                 true
             }
             Work::Leased { lease, end, slot } => {
@@ -58,6 +83,66 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
                 written
             }
         };
+    }
+    Ok(())
+}
+
+/// A commit point: the sink's files made durable, then the frontier's state committed
+/// with their lengths and the counters (`ended`: the crawl has run to its end).
+pub(crate) async fn commit<F: Frontier, S: Sink>(
+    frontier: &F,
+    stats: &Stats,
+    sink: &mut S,
+    ended: bool,
+) -> Result<(), Error> {
+    let mut outputs = Vec::new();
+    sink.checkpoint(&mut outputs).await?;
+    let checkpoint = Checkpoint {
+        outputs,
+        summary: stats.checkpoint_summary(),
+        ended,
+    };
+    frontier.commit(&checkpoint).await
+}
+
+/// Pushes listed URLs, counts their verdicts and records the ones a limit left out.
+async fn push_seeds<F: Frontier, S: Sink>(
+    shared: &Shared<F>,
+    sink: &mut S,
+    batch: Vec<Request>,
+) -> Result<(), Error> {
+    let stats = &shared.stats;
+    let verdicts = shared.frontier.push(batch.clone()).await?;
+    // A resumed crawl reads its list again: what an earlier run listed is not a
+    // duplicate.
+    let resumed = stats.is_resumed();
+    for (request, verdict) in batch.into_iter().zip(verdicts) {
+        let skip = match verdict {
+            Verdict::Queued => {
+                bump(&stats.listed);
+                continue;
+            }
+            Verdict::Seen if resumed => continue,
+            Verdict::Seen | Verdict::Depth => {
+                bump(&stats.duplicates);
+                continue;
+            }
+            Verdict::MaxPages => (SkipReason::MaxPages, "--max-pages was reached"),
+            Verdict::HostBudget => (
+                SkipReason::HostBudget,
+                "its host's --max-pages-per-host budget was used up",
+            ),
+        };
+        // A listed URL a limit left out gets a record: the user asked for it.
+        let outcome = Outcome::Skipped {
+            reason: skip.0,
+            message: format!("not fetched: {}", skip.1),
+        };
+        let page = PageLinks {
+            record: PageRecord::new(request.url, request.kind, outcome),
+            links: Vec::new(),
+        };
+        write(shared, sink, &page).await?;
     }
     Ok(())
 }
@@ -85,6 +170,9 @@ async fn end_lease<F: Frontier, S: Sink>(
         hosts,
         left_out,
     } = *finished;
+    if lease.request.counts_as_page() {
+        bump(&shared.stats.requested_ended);
+    }
     let final_attempt = retry_in.is_none();
     let done = Done {
         outcome: record.outcome.clone(),

@@ -203,6 +203,14 @@ pub struct Cli {
     /// Also write a one-file HTML report of the crawl (at its end, and on Ctrl-C)
     #[arg(long, value_name = "FILE.html", help_heading = "Output")]
     pub report: Option<PathBuf>,
+
+    /// Keep the crawl's state in DIR: killed at any moment, the same command resumes
+    /// it, each page's output written exactly once
+    #[arg(long, value_name = "DIR", help_heading = "Resume")]
+    pub state: Option<PathBuf>,
+    /// With --state: how often the output is made durable and the state committed
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration, help_heading = "Resume")]
+    pub commit_interval: Duration,
 }
 
 /// Commands other than crawling.
@@ -369,7 +377,9 @@ impl Cli {
             .basic_auth(self.user.clone())
             .cookie_jar(self.cookie_jar.clone())
             .proxy(self.proxy.clone())
-            .report(self.report.clone());
+            .report(self.report.clone())
+            .state(self.state.clone())
+            .commit_interval(self.commit_interval);
         if let Some(pages) = self.max_pages {
             builder = builder.max_pages(pages);
         }

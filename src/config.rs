@@ -41,6 +41,8 @@ pub const DEFAULT_DEPTH: u32 = 0;
 pub const DEFAULT_HOST_CONCURRENCY: usize = 8;
 /// Default minimum gap between the starts of two requests to one host.
 pub const DEFAULT_HOST_DELAY: Duration = Duration::ZERO;
+/// Default [`Config::commit_interval`]: one commit point a second (benches/README.md).
+pub const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 /// Default number of retries of a request that failed in a way that may pass.
 pub const DEFAULT_RETRIES: u32 = 2;
 /// Default cap on how long a `Retry-After` header may hold a host back.
@@ -239,6 +241,15 @@ pub struct Config {
     /// Also write a one-file HTML report of the crawl here, at its end and on Ctrl-C
     /// (see [`crate::report`]). Default none.
     pub report: Option<PathBuf>,
+    /// Keep the crawl's state in this directory so a crawl killed at any moment
+    /// resumes where it was, with each page's output written exactly once
+    /// (`--state`, see [`StoreFrontier`](crate::frontier::StoreFrontier)). Default
+    /// none: the crawl lives in memory.
+    pub state: Option<PathBuf>,
+    /// With [`Config::state`], how often the outputs are made durable and the state
+    /// committed with them: what a crash loses and redoes. Default
+    /// [`DEFAULT_COMMIT_INTERVAL`].
+    pub commit_interval: Duration,
 }
 
 impl Default for Config {
@@ -279,6 +290,8 @@ impl Default for Config {
             cookie_jar: None,
             proxy: None,
             report: None,
+            state: None,
+            commit_interval: DEFAULT_COMMIT_INTERVAL,
         }
     }
 }
@@ -416,6 +429,32 @@ impl Config {
         }
         if c.max_pages == Some(0) || c.max_pages_per_host == Some(0) {
             return bad("a page limit must be at least 1".into());
+        }
+        if let Some(dir) = &c.state {
+            if c.output == Output::Stdout {
+                return bad(format!(
+                    "--state {} needs an output file: stdout cannot be cut back to the last \
+                     commit point on resume",
+                    dir.display()
+                ));
+            }
+            if c.append {
+                return bad(
+                    "--state and --append: a resumed crawl appends to its own output".into(),
+                );
+            }
+            if c.report.is_some() {
+                return bad(
+                    "--report covers one run only; with --state, build the report of the whole \
+                     crawl from its --pages file: crawl report PAGES -o REPORT"
+                        .into(),
+                );
+            }
+            if c.commit_interval.is_zero() || c.commit_interval > MAX_DURATION {
+                return bad(
+                    "the commit interval must be greater than zero and at most a day".into(),
+                );
+            }
         }
         if c.output == Output::Stdout && c.report.as_deref() == Some(std::path::Path::new("-")) {
             return bad("the report and the output cannot both go to stdout".into());
@@ -557,6 +596,10 @@ impl ConfigBuilder {
         cookie_jar: Option<PathBuf>,
         /// See [`Config::proxy`].
         proxy: Option<ProxyUrl>,
+        /// See [`Config::state`].
+        state: Option<PathBuf>,
+        /// See [`Config::commit_interval`].
+        commit_interval: Duration,
         /// See [`Config::report`].
         report: Option<PathBuf>,
     }

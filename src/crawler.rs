@@ -8,11 +8,11 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::config::Config;
+use crate::config::{Config, Output};
 use crate::engine::Shared;
 use crate::error::Error;
 use crate::fetch::Fetcher;
-use crate::frontier::{Frontier, MemoryFrontier, Policy};
+use crate::frontier::{Frontier, MemoryFrontier, Policy, StoreFrontier};
 use crate::input::Seeds;
 use crate::robots::RobotsCache;
 use crate::sink::{OutputSink, RecordsSink, Sink};
@@ -128,6 +128,9 @@ impl Crawler {
     /// As [`crawl`].
     pub async fn run_io(self, cancel: CancellationToken) -> Result<Summary, Error> {
         let seeds = Seeds::from_input(&self.config.input).await?;
+        if let Some(dir) = self.config.state.clone() {
+            return self.run_state(&dir, seeds, cancel).await;
+        }
         let c = &self.config;
         let pairs = OutputSink::open(&c.output, c.format, c.header_row, c.append).await?;
         let records = match &c.pages {
@@ -142,6 +145,95 @@ impl Crawler {
         let frontier = self.memory_frontier();
         self.run(seeds, frontier, (pairs, (records, report)), cancel)
             .await
+    }
+
+    /// The settings a crawl kept in a state directory is defined by: those of
+    /// [`Config::defining_settings`], and the files it reads and writes.
+    pub fn state_settings(&self) -> Vec<(&'static str, String)> {
+        let c = &self.config;
+        let path = |p: &std::path::Path| {
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .display()
+                .to_string()
+        };
+        let mut settings = c.defining_settings();
+        settings.push((
+            "the URL list",
+            match &c.input {
+                crate::config::Input::Stdin => "<stdin>".to_owned(),
+                crate::config::Input::Path(p) => path(p),
+            },
+        ));
+        settings.push((
+            "-o",
+            match &c.output {
+                Output::Stdout => "-".to_owned(),
+                Output::Path(p) => path(p),
+            },
+        ));
+        settings.push((
+            "--pages",
+            c.pages.as_deref().map_or_else(|| "none".to_owned(), path),
+        ));
+        settings.push(("--header-row", c.header_row.to_string()));
+        settings
+    }
+
+    /// [`Crawler::run_io`] with the crawl's state in `dir`: a new crawl, or the
+    /// resumption of the one there, its outputs cut back to the last commit point.
+    async fn run_state(
+        self,
+        dir: &std::path::Path,
+        seeds: Seeds,
+        cancel: CancellationToken,
+    ) -> Result<Summary, Error> {
+        let frontier = StoreFrontier::open(dir, self.policy(), &self.state_settings())?;
+        let c = &self.config;
+        let Output::Path(out) = &c.output else {
+            return Err(Error::Config("--state needs an output file".into()));
+        };
+        let committed = frontier.checkpoint().map(|cp| cp.outputs.clone());
+        let (pairs, records) = match &committed {
+            Some(lengths) => {
+                let at = |i: usize| lengths.get(i).copied().unwrap_or(0);
+                let pairs = OutputSink::resume(out, c.format, c.header_row, at(0)).await?;
+                let records = match &c.pages {
+                    Some(path) => Some(RecordsSink::resume(path, at(1)).await?),
+                    None => None,
+                };
+                (pairs, records)
+            }
+            None => {
+                let pairs = OutputSink::open(&c.output, c.format, c.header_row, false).await?;
+                let records = match &c.pages {
+                    Some(path) => Some(RecordsSink::create(path).await?),
+                    None => None,
+                };
+                (pairs, records)
+            }
+        };
+        let records = records.map(|r| r.with_settings(crate::report::settings_of(c)));
+        let mut sink = (pairs, records);
+        if let Some(cp) = frontier.checkpoint() {
+            self.stats.resume_from(cp.summary.clone());
+            tracing::info!(
+                "{}: resuming the crawl ({} pages so far)",
+                dir.display(),
+                cp.summary.pages
+            );
+        }
+        if frontier.is_finished() {
+            tracing::warn!(
+                "{}: this crawl had finished; nothing to do (use another --state directory \
+                 to crawl again)",
+                dir.display()
+            );
+            let summary = self.stats.summary(false);
+            sink.finish(&summary).await?;
+            return Ok(summary);
+        }
+        self.run(seeds, frontier, sink, cancel).await
     }
 
     /// Crawls from `seeds` through `frontier` into `sink` until the end or until
@@ -181,7 +273,7 @@ impl Crawler {
             config,
             fetcher: self.fetcher,
             robots,
-            frontier,
+            frontier: Arc::new(frontier),
             stats: self.stats.clone(),
             stop: cancel.child_token(),
             permits,
@@ -212,6 +304,7 @@ impl Crawler {
         // Every request has ended: write the cookie jar back (whatever happened, also
         // after an error or a cancel).
         let cookies = shared.fetcher.save_cookies().await;
+        let frontier = shared.frontier.clone();
         drop(shared);
         let (written, mut sink) = joined(writer.await)?;
         // The last reference to the HTTP client is gone: give its connection tasks a
@@ -221,6 +314,13 @@ impl Crawler {
         // A write error is the root cause when both failed (the dispatcher stopped
         // because the writer was gone); after one, the sink is not called again.
         written?;
+        if frontier.durable() {
+            // The last commit point, before the sink's end (a document's closing lines)
+            // which a resumed crawl writes again.
+            let ended = !cancel.is_cancelled() && dispatched.is_ok();
+            crate::apply::commit(&*frontier, &self.stats, &mut sink, ended).await?;
+        }
+        drop(frontier);
         sink.finish(&summary).await?;
         dispatched?;
         cookies?;

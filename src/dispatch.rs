@@ -17,9 +17,8 @@ use tracing::{Instrument, warn};
 
 use crate::engine::{End, Shared, Slot, Work};
 use crate::error::Error;
-use crate::frontier::{Frontier, Lease, Pop, Request, Verdict};
+use crate::frontier::{Frontier, Lease, Pop, Request};
 use crate::input::{SeedItem, Seeds};
-use crate::record::{Outcome, PageRecord, SkipReason};
 use crate::stats::bump;
 use crate::worker;
 
@@ -154,39 +153,21 @@ impl<F: Frontier> Dispatcher<'_, F> {
         if batch.is_empty() {
             return Ok(());
         }
-        let verdicts = self.shared.frontier.push(batch.clone()).await?;
-        for (request, verdict) in batch.into_iter().zip(verdicts) {
-            let skip = match verdict {
-                Verdict::Queued => {
-                    bump(&stats.listed);
-                    continue;
-                }
-                Verdict::Seen | Verdict::Depth => {
-                    bump(&stats.duplicates);
-                    continue;
-                }
-                Verdict::MaxPages => (SkipReason::MaxPages, "--max-pages was reached"),
-                Verdict::HostBudget => (
-                    SkipReason::HostBudget,
-                    "its host's --max-pages-per-host budget was used up",
-                ),
-            };
-            // A listed URL a limit left out gets a record: the user asked for it.
-            let outcome = Outcome::Skipped {
-                reason: skip.0,
-                message: format!("not fetched: {}", skip.1),
-            };
-            let record = PageRecord::new(request.url, request.kind, outcome);
-            if self
-                .work
-                .send(Work::Record(Box::new(record)))
-                .await
-                .is_err()
-            {
+        // The writer pushes them, so a commit point records the push, its counts and
+        // its records together or none of them.
+        let (pushed, answer) = tokio::sync::oneshot::channel();
+        if self.work.send(Work::Seeds { batch, pushed }).await.is_err() {
+            self.shared.stop.cancel();
+            return Ok(());
+        }
+        match answer.await {
+            Ok(result) => result,
+            // The writer stopped on an error of its own, which the crawl reports.
+            Err(_) => {
                 self.shared.stop.cancel();
+                Ok(())
             }
         }
-        Ok(())
     }
 
     fn spawn(&mut self, lease: Lease, slot: Slot) {

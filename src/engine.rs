@@ -26,7 +26,7 @@ pub(crate) struct Shared<F> {
     pub config: Config,
     pub fetcher: Fetcher,
     pub robots: Option<RobotsCache>,
-    pub frontier: F,
+    pub frontier: Arc<F>,
     pub stats: Arc<Stats>,
     /// Fires when the crawl is to stop: the caller's cancel, or a fatal error.
     pub stop: CancellationToken,
@@ -46,8 +46,13 @@ pub(crate) enum Work {
     /// it is given back once the lease is ended in the frontier, so what the request
     /// taught (a hold, a Crawl-delay) applies before the next request goes.
     Leased { lease: Lease, end: End, slot: Slot },
-    /// A record with no lease: a listed URL a limit left out.
-    Record(Box<PageRecord>),
+    /// Listed URLs to push to the frontier, their verdicts counted and the ones a
+    /// limit left out recorded, all between two commit points; `pushed` is answered
+    /// once they are in the frontier.
+    Seeds {
+        batch: Vec<Request>,
+        pushed: tokio::sync::oneshot::Sender<Result<(), Error>>,
+    },
 }
 
 /// How a worker ended its lease.

@@ -137,6 +137,10 @@ async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) 
             }
         }
         Err(e) if e.is_broken_pipe() => exit::OK,
+        Err(e @ crawl::Error::Mismatch { .. }) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            exit::USAGE
+        }
         Err(e) => fatal(&anyhow::Error::new(e)),
     }
 }

@@ -202,6 +202,10 @@ pub struct Stats {
     pub(crate) bad_lines: AtomicU64,
     pub(crate) duplicates: AtomicU64,
     pub(crate) requested: AtomicU64,
+    /// Page requests whose lease has ended (worked on, not abandoned): what a commit
+    /// point counts as requested, since requests in flight are fetched again after a
+    /// resume.
+    pub(crate) requested_ended: AtomicU64,
     pub(crate) pages: AtomicU64,
     pub(crate) non_html: AtomicU64,
     pub(crate) retries: AtomicU64,
@@ -224,6 +228,7 @@ impl Default for Stats {
             bad_lines: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
             requested: AtomicU64::new(0),
+            requested_ended: AtomicU64::new(0),
             pages: AtomicU64::new(0),
             non_html: AtomicU64::new(0),
             retries: AtomicU64::new(0),
@@ -297,8 +302,26 @@ impl Stats {
         self.links_written.load(Relaxed)
     }
 
+    /// Whether the counters start from an earlier run's ([`Stats::resume_from`]).
+    pub fn is_resumed(&self) -> bool {
+        self.base
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    /// The counters as a commit point records them: requests still in flight are
+    /// not counted as requested (a resumed crawl requests them again).
+    pub fn checkpoint_summary(&self) -> Summary {
+        self.snapshot(false, self.requested_ended.load(Relaxed))
+    }
+
     /// A snapshot of the counters (added to those of earlier runs, when resumed).
     pub fn summary(&self, interrupted: bool) -> Summary {
+        self.snapshot(interrupted, self.requested.load(Relaxed))
+    }
+
+    fn snapshot(&self, interrupted: bool, requested: u64) -> Summary {
         let failures = FailureKind::ALL
             .iter()
             .map(|&k| (k, self.failures[k.index()].load(Relaxed)))
@@ -317,7 +340,7 @@ impl Stats {
             listed: self.listed.load(Relaxed),
             bad_lines: self.bad_lines.load(Relaxed),
             duplicates: self.duplicates.load(Relaxed),
-            requested: self.requested.load(Relaxed),
+            requested,
             pages: self.pages.load(Relaxed),
             non_html: self.non_html.load(Relaxed),
             robots_denied: self.left_out[LeftOut::Robots.index()].load(Relaxed),

@@ -71,6 +71,8 @@ pub(super) fn store_err(e: impl Into<redb::Error>) -> Box<dyn std::error::Error 
 
 /// Writes `journal` with the checkpoint and counters in one transaction (durable
 /// when it returns).
+// redb's error is large; it is made once per commit, never on a hot path.
+#[allow(clippy::result_large_err)]
 pub(super) fn write(
     db: &Database,
     journal: &Journal,
@@ -122,6 +124,7 @@ fn json<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// Creates the tables of a new state and writes its version and settings.
+#[allow(clippy::result_large_err)]
 pub(super) fn init(db: &Database, settings: &[(String, String)]) -> Result<(), redb::Error> {
     let tx = db.begin_write()?;
     {

@@ -525,7 +525,18 @@ impl Frontier for StoreFrontier {
             let mut inner = self.lock();
             requests
                 .into_iter()
-                .map(|r| self.push_one(&mut inner, r, now))
+                .map(|r| {
+                    let fp = fp64(&r.url);
+                    let verdict = self.push_one(&mut inner, r, now);
+                    // A listed URL a limit left out is recorded once: a resumed crawl
+                    // reading its list again finds it seen.
+                    if matches!(verdict, Verdict::MaxPages | Verdict::HostBudget)
+                        && inner.seen.insert(fp)
+                    {
+                        inner.journal.seen.push(fp);
+                    }
+                    verdict
+                })
                 .collect()
         };
         self.changed.notify_one();
@@ -593,6 +604,7 @@ impl Frontier for StoreFrontier {
         true
     }
 
+    #[allow(clippy::result_large_err)]
     async fn commit(&self, checkpoint: &Checkpoint) -> Result<(), Error> {
         let _one = self.committing.lock().await;
         let (journal, counters) = {
