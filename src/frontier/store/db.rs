@@ -143,8 +143,11 @@ pub(super) fn init(db: &Database, settings: &[(String, String)]) -> Result<(), r
     Ok(())
 }
 
-/// Opens (or creates) the store in `dir`, refusing one in use, corrupted or foreign.
-pub(super) fn open(dir: &Path) -> Result<(Database, bool), Error> {
+/// Opens the store in `dir`, or creates it for a crawl defined by `settings`,
+/// refusing one in use, corrupted or foreign. A new store is made whole under a
+/// temporary name and renamed into place, so a crawl killed while creating it leaves
+/// no state rather than half of one.
+pub(super) fn open(dir: &Path, settings: &[(String, String)]) -> Result<Database, Error> {
     let state =
         |detail: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| Error::State {
             dir: dir.to_path_buf(),
@@ -154,23 +157,73 @@ pub(super) fn open(dir: &Path) -> Result<(Database, bool), Error> {
     std::fs::create_dir_all(dir)
         .map_err(|e| state("cannot create the directory".into(), Some(Box::new(e))))?;
     let path = dir.join(FILE);
-    let existed = path.exists();
-    let db = Database::create(&path).map_err(|e| match e {
-        redb::DatabaseError::DatabaseAlreadyOpen => state(
+    if !path.exists() {
+        let tmp = dir.join(format!("{FILE}.new.{}", std::process::id()));
+        let made = (|| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            let _ = std::fs::remove_file(&tmp);
+            let db = Database::create(&tmp).map_err(store_err)?;
+            init(&db, settings).map_err(Box::new)?;
+            drop(db);
+            std::fs::rename(&tmp, &path)?;
+            std::fs::File::open(dir)?.sync_all()?;
+            Ok(())
+        })();
+        if let Err(e) = made {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(state(format!("cannot create {FILE}"), Some(e)));
+        }
+    }
+    let db = open_existing(&path).map_err(|e| match e {
+        Opened::Error(redb::DatabaseError::DatabaseAlreadyOpen) => state(
             "in use by another crawl (one process at a time may use a state)".into(),
             None,
         ),
-        redb::DatabaseError::Storage(redb::StorageError::Io(io))
+        Opened::Error(redb::DatabaseError::Storage(redb::StorageError::Io(io)))
             if io.kind() != std::io::ErrorKind::InvalidData =>
         {
             state(format!("cannot open {FILE}"), Some(Box::new(io)))
         }
-        other => state(
+        Opened::Error(other) => state(
             format!("{FILE} is corrupted or not a crawl state; remove the directory to start over"),
             Some(store_err(other)),
         ),
+        Opened::Panicked => state(
+            format!("{FILE} is corrupted (cut short?); remove the directory to start over"),
+            None,
+        ),
     })?;
-    Ok((db, existed))
+    // Temporary files of creations killed before their rename (the state is ours now).
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&format!("{FILE}.new.")))
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(db)
+}
+
+enum Opened {
+    Error(redb::DatabaseError),
+    Panicked,
+}
+
+/// `Database::open`, which panics on some damaged files (a file cut short fails an
+/// assertion in redb 2): the panic is caught, and its message kept off stderr.
+fn open_existing(path: &Path) -> Result<Database, Opened> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let opened = std::panic::catch_unwind(|| Database::open(path));
+    std::panic::set_hook(hook);
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(Opened::Error(e)),
+        Err(_) => Err(Opened::Panicked),
+    }
 }
 
 /// Reads a JSON value from the meta table.

@@ -131,31 +131,7 @@ impl StoreFrontier {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
-        let (db, existed) = db::open(dir)?;
-        let state = |detail: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| {
-            Error::State {
-                dir: dir.to_path_buf(),
-                detail,
-                source,
-            }
-        };
-        let fresh = {
-            let tx = db
-                .begin_read()
-                .map_err(|e| state("cannot read it".into(), Some(db::store_err(e))))?;
-            match tx.open_table(db::META) {
-                Ok(_) => false,
-                Err(redb::TableError::TableDoesNotExist(_)) => true,
-                Err(e) => return Err(state("cannot read it".into(), Some(db::store_err(e)))),
-            }
-        };
-        if fresh {
-            if existed {
-                tracing::info!("{}: an empty state, starting a new crawl", dir.display());
-            }
-            db::init(&db, &settings)
-                .map_err(|e| state("cannot write it".into(), Some(Box::new(e))))?;
-        }
+        let db = db::open(dir, &settings)?;
         let mut frontier = StoreFrontier {
             policy,
             dir: dir.to_path_buf(),
@@ -189,7 +165,20 @@ impl StoreFrontier {
     ) -> Result<(Inner, Option<Checkpoint>, bool), Error> {
         let read_err = |e: redb::Error| self.state_error("cannot read it", Some(e));
         let tx = self.db.begin_read().map_err(|e| read_err(e.into()))?;
-        let meta = tx.open_table(db::META).map_err(|e| read_err(e.into()))?;
+        let meta = match tx.open_table(db::META) {
+            Ok(meta) => meta,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Err(self.state_error(
+                    format!(
+                        "{} is not a crawl state (a database without crawl's tables); \
+                         remove it or use another directory",
+                        db::FILE
+                    ),
+                    None,
+                ));
+            }
+            Err(e) => return Err(read_err(e.into())),
+        };
         let corrupt = |what: String| {
             self.state_error(
                 format!("{what}: it is corrupted; remove the directory to start over"),

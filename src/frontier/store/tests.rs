@@ -204,7 +204,7 @@ async fn a_second_user_a_corrupted_and_a_foreign_state_are_refused() {
     let foreign = tempfile::tempdir().expect("tempdir");
     drop(StoreFrontier::open(foreign.path(), open_policy(), &settings()).expect("open"));
     {
-        let (db, _) = db::open(foreign.path()).expect("open");
+        let db = db::open(foreign.path(), &[]).expect("open");
         let tx = db.begin_write().expect("tx");
         tx.open_table(db::META)
             .expect("meta")
