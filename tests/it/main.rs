@@ -31,6 +31,7 @@ mod requests;
 mod retries;
 mod robots;
 mod security;
+mod state;
 mod status;
 #[cfg(unix)]
 mod terminal;
