@@ -241,10 +241,10 @@ fn assert_same_records(got: &str, want: &str) {
 }
 
 /// Crawls the layered site uninterrupted into `whole.out`, then with `--state`, killed
-/// with SIGKILL early, midway and near the end, resumed each time with the same
-/// command; and checks the resumed output (and `--pages` file) against the
-/// uninterrupted one.
-fn killed_three_times_writes_what_one_run_does(format: &str, pages: bool) {
+/// with SIGKILL once the output holds each of `tenths` tenths of the lines (0: as soon
+/// as it is not empty), resumed each time with the same command; and checks the
+/// resumed output (and `--pages` file) against the uninterrupted one.
+fn killed_and_resumed_writes_what_one_run_does(format: &str, pages: bool, tenths: &[usize]) {
     let server = layered_site(Duration::from_millis(10));
     let bin = Bin::new();
     bin.write("urls.txt", format!("{}\n", server.url_str("/p/0/0")));
@@ -277,15 +277,10 @@ fn killed_three_times_writes_what_one_run_does(format: &str, pages: bool) {
         args.extend(["--pages", "pages.jsonl"]);
     }
     let out = bin.path("out");
-    // Kill once the output holds this many lines: as soon as it is not empty, at about
-    // half, near the end.
-    let points = [
-        ("early", 1),
-        ("midway", expected / 2),
-        ("near the end", expected * 9 / 10),
-    ];
     let mut killed = Vec::new();
-    for (when, lines) in points {
+    for &tenth in tenths {
+        let when = format!("at {tenth}/10");
+        let lines = (expected * tenth / 10).max(1);
         let ended = kill_when(&bin, &args, POLL, || lines_in(&out) >= lines);
         assert_no_panic(&ended.run);
         if ended.killed {
@@ -308,37 +303,67 @@ fn killed_three_times_writes_what_one_run_does(format: &str, pages: bool) {
         "the last run failed (killed before: {killed:?}); stderr:\n{}",
         last.stderr
     );
-    for when in ["early", "midway"] {
+    // The end is far from half the lines: a crawl not killed there was not tested.
+    for &tenth in tenths.iter().filter(|&&t| t <= 5) {
+        let when = format!("at {tenth}/10");
         assert!(
             killed.contains(&when),
             "the crawl was not killed {when} (killed: {killed:?})"
         );
     }
     let whole_document = matches!(format, "dot" | "graphml");
-    assert_same_lines(&bin.read("out"), &whole, whole_document);
+    let got = bin.read("out");
+    assert_same_lines(&got, &whole, whole_document);
     if pages {
         assert_same_records(&bin.read("pages.jsonl"), &bin.read("whole.jsonl"));
     }
+    // Resumed to its end, the crawl is as finished as one never killed.
+    let hits = server.total_hits();
+    let again = bin.run(&args);
+    again.assert_code(0);
+    assert!(
+        again.stderr.to_lowercase().contains("finished"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        server.total_hits(),
+        hits,
+        "a rerun after the end fetched pages"
+    );
+    assert_eq!(
+        bin.read("out"),
+        got,
+        "a rerun after the end changed the output"
+    );
 }
+
+/// Early (as soon as there is output), midway, near the end.
+const THREE_KILLS: &[usize] = &[0, 5, 9];
 
 #[test]
 fn tsv_and_pages_killed_at_any_moment_and_resumed_hold_each_line_exactly_once() {
-    killed_three_times_writes_what_one_run_does("tsv", true);
+    killed_and_resumed_writes_what_one_run_does("tsv", true, THREE_KILLS);
+}
+
+#[test]
+fn a_crawl_killed_ten_times_over_still_holds_each_line_exactly_once() {
+    killed_and_resumed_writes_what_one_run_does("tsv", true, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 }
 
 #[test]
 fn jsonl_and_pages_killed_at_any_moment_and_resumed_hold_each_line_exactly_once() {
-    killed_three_times_writes_what_one_run_does("jsonl", true);
+    killed_and_resumed_writes_what_one_run_does("jsonl", true, THREE_KILLS);
 }
 
 #[test]
 fn dot_killed_at_any_moment_and_resumed_is_one_whole_document() {
-    killed_three_times_writes_what_one_run_does("dot", false);
+    killed_and_resumed_writes_what_one_run_does("dot", false, THREE_KILLS);
 }
 
 #[test]
 fn graphml_killed_at_any_moment_and_resumed_is_one_whole_document() {
-    killed_three_times_writes_what_one_run_does("graphml", false);
+    killed_and_resumed_writes_what_one_run_does("graphml", false, THREE_KILLS);
 }
 
 #[test]
