@@ -141,10 +141,12 @@ CEILING_HELD=""
 
 HAS_HOST=0
 HAS_DEPTH=0
+HAS_STATE=0
 if [[ -n $CRAWL ]]; then
     help=$("$CRAWL" --help 2>&1 || true)
     grep -q -- --host-concurrency <<<"$help" && HAS_HOST=1
     grep -q -- --depth <<<"$help" && HAS_DEPTH=1
+    grep -q -- --state <<<"$help" && HAS_STATE=1
 fi
 
 # start_server PAGES: serves a site of PAGES pages, sets ORIGIN and the
@@ -215,7 +217,8 @@ measure() {
         "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$(awk -v r="$rss" 'BEGIN { print r / 1024 }')" "$rc")"
 }
 
-# crawl_run LABEL RUN MODE CONCURRENCY: MODE is list or recursive.
+# crawl_run LABEL RUN MODE CONCURRENCY: MODE is list, recursive, or state (recursive
+# with its state on disk, a new state each run).
 crawl_run() {
     local label=$1 run=$2 mode=$3 c=$4 args expected
     if [[ $mode == list ]]; then
@@ -224,6 +227,10 @@ crawl_run() {
     else
         args=("$TMP/root.txt" --depth 1000000)
         expected=$REACH_200
+    fi
+    if [[ $mode == state ]]; then
+        rm -rf "$TMP/state"
+        args+=(--state "$TMP/state")
     fi
     args+=(-o "$TMP/out.tsv" --concurrency "$c")
     if ((HAS_HOST)); then args+=(--host-concurrency "$c"); fi
@@ -322,6 +329,7 @@ for ((run = 1; run <= RUNS; run++)); do
     if [[ -n $CRAWL ]]; then
         crawl_run crawl-list "$run" list "$CONCURRENCY"
         if ((HAS_DEPTH)); then crawl_run crawl-recursive "$run" recursive "$CONCURRENCY"; fi
+        if ((HAS_STATE)); then crawl_run crawl-state "$run" state "$CONCURRENCY"; fi
     fi
     wget_run wget-spider "$run" --spider
     wget_run wget-delete-after "$run" --delete-after
@@ -375,6 +383,7 @@ MISMATCH=0
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     row crawl-list crawl "list ($MAIN_PAGES URLs)"
     row crawl-recursive crawl "recursive from /"
+    row crawl-state crawl "recursive from /, --state (on disk)"
     row wget-spider "wget --spider" "recursive from /"
     row wget-delete-after "wget --delete-after" "recursive from /"
     row fetch-only "crawl's fetch path alone" "list, nothing parsed or written"
@@ -382,6 +391,7 @@ MISMATCH=0
         ratio crawl-recursive wget-spider "pages/s, crawl recursive / wget --spider"
         ratio crawl-recursive wget-delete-after "pages/s, crawl recursive / wget --delete-after"
         ratio crawl-list wget-spider "pages/s, crawl list / wget --spider"
+        ratio crawl-state crawl-recursive "pages/s, crawl recursive with --state / in memory"
     )
     if [[ -s $TMP/ceiling.tsv ]]; then
         c1=$(cut -f2 "$TMP/ceiling.tsv" | median)

@@ -216,7 +216,6 @@ impl Crawler {
         let records = records.map(|r| r.with_settings(crate::report::settings_of(c)));
         let mut sink = (pairs, records);
         if let Some(cp) = frontier.checkpoint() {
-            self.stats.resume_from(cp.summary.clone());
             tracing::info!(
                 "{}: resuming the crawl ({} pages so far)",
                 dir.display(),
@@ -224,6 +223,9 @@ impl Crawler {
             );
         }
         if frontier.is_finished() {
+            if let Some(cp) = frontier.checkpoint() {
+                self.stats.resume_from(cp.summary.clone());
+            }
             tracing::warn!(
                 "{}: this crawl had finished; nothing to do (use another --state directory \
                  to crawl again)",
@@ -240,6 +242,30 @@ impl Crawler {
     /// `cancel` fires. On cancel, no new fetch starts, fetches in flight are abandoned
     /// (their leases given back to the frontier), and every request that ended before
     /// reaches the sink before this returns.
+    ///
+    /// With a durable frontier ([`StoreFrontier`]) the crawl takes commit points every
+    /// [`Config::commit_interval`] and a last one at its end, and a resumed crawl's
+    /// counters go on from the state's. For exactly-once output, open the sink's files
+    /// at the lengths the state committed ([`StoreFrontier::checkpoint`],
+    /// [`OutputSink::resume`], [`RecordsSink::resume`]):
+    ///
+    /// ```no_run
+    /// use crawl::frontier::StoreFrontier;
+    /// use crawl::{Config, Crawler, Format, OutputSink, Seeds};
+    /// use tokio_util::sync::CancellationToken;
+    ///
+    /// # async fn run() -> Result<(), crawl::Error> {
+    /// let config = Config::builder().depth(3).build()?;
+    /// let crawler = Crawler::new(config)?;
+    /// let frontier = StoreFrontier::open("crawl.state", crawler.policy(), &crawler.state_settings())?;
+    /// let committed = frontier.checkpoint().and_then(|cp| cp.outputs.first().copied());
+    /// let path = std::path::Path::new("found.tsv");
+    /// let sink = OutputSink::resume(path, Format::Tsv, false, committed.unwrap_or(0)).await?;
+    /// let seeds = Seeds::from_urls([crawl::Url::parse("https://example.com/").expect("a URL")]);
+    /// crawler.run(seeds, frontier, sink, CancellationToken::new()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
@@ -259,6 +285,10 @@ impl Crawler {
         F: Frontier,
         S: Sink,
     {
+        if let Some(earlier) = frontier.resumed() {
+            // A resumed crawl: the counters go on from the last commit point.
+            self.stats.resume_from(earlier.summary);
+        }
         let config = self.config;
         let (tx, rx) = mpsc::channel(2 * config.concurrency.get());
         let robots = config.respect_robots.then(|| {

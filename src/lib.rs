@@ -76,10 +76,10 @@ pub use config::{Config, ConfigBuilder, Format, Input, Output, Scope};
 pub use crawler::{Crawler, crawl};
 pub use error::{Error, Result};
 pub use extract::{Link, LinkTag};
-pub use frontier::{Frontier, MemoryFrontier};
+pub use frontier::{Frontier, MemoryFrontier, StoreFrontier};
 pub use input::Seeds;
 pub use record::{Outcome, PageRecord, SkipReason};
-pub use sink::{MemorySink, PageLinks, Sink};
+pub use sink::{MemorySink, OutputSink, PageLinks, RecordsSink, Sink};
 pub use stats::{FailureKind, LeftOut, Stats, Summary};
 pub use tokio_util::sync::CancellationToken;
 /// The `url` crate's URL type, which seeds, pages and links use.

@@ -327,6 +327,12 @@ pub trait Frontier: Send + Sync + 'static {
         false
     }
 
+    /// The last commit point of an earlier run whose state this frontier holds (a
+    /// resumed crawl), so the crawl's counters go on from there. `None` by default.
+    fn resumed(&self) -> Option<Checkpoint> {
+        None
+    }
+
     /// A commit point: every lease completed so far has had its record and links
     /// written to the sink, and the sink's files are durable at `checkpoint.outputs`.
     /// A durable frontier records, in one atomic step, the state as of now together

@@ -28,6 +28,7 @@ mod report;
 mod report_browser;
 mod report_cdp;
 mod requests;
+mod resume;
 mod retries;
 mod robots;
 mod security;

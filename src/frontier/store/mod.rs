@@ -604,6 +604,10 @@ impl Frontier for StoreFrontier {
         true
     }
 
+    fn resumed(&self) -> Option<Checkpoint> {
+        self.resumed.clone()
+    }
+
     #[allow(clippy::result_large_err)]
     async fn commit(&self, checkpoint: &Checkpoint) -> Result<(), Error> {
         let _one = self.committing.lock().await;
@@ -624,6 +628,8 @@ impl Frontier for StoreFrontier {
         };
         let db = self.db.clone();
         let checkpoint = checkpoint.clone();
+        let started = std::time::Instant::now();
+        let rows = journal.inserts.len() + journal.updates.len() + journal.deletes.len();
         let written = {
             let journal = journal.clone();
             tokio::task::spawn_blocking(move || {
@@ -632,6 +638,11 @@ impl Frontier for StoreFrontier {
             .await
         };
         self.lock().in_commit = None;
+        tracing::debug!(
+            "commit point: {rows} queue rows, {} URLs seen, in {:.1} ms",
+            journal.seen.len(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
         match written {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(self.state_error(
