@@ -232,7 +232,13 @@ fn assert_same_records(got: &str, want: &str) {
         got_urls.len(),
         want_urls.len()
     );
-    for counter in ["pages", "links_written", "pages_written", "requested"] {
+    for counter in [
+        "listed",
+        "pages",
+        "links_written",
+        "pages_written",
+        "requested",
+    ] {
         assert_eq!(
             got_summary["summary"][counter], want_summary["summary"][counter],
             "summary counter {counter}: {got_summary} vs uninterrupted {want_summary}"
@@ -532,6 +538,27 @@ fn state_with_the_output_on_stdout_is_a_usage_error() {
 }
 
 #[test]
+fn state_with_append_or_report_is_a_usage_error() {
+    let bin = Bin::new();
+    bin.write("urls.txt", "http://127.0.0.1:9/\n");
+    for extra in [&["--append"][..], &["--report", "r.html"]] {
+        let mut args = vec!["urls.txt", "-o", "out.tsv", "--state", "state"];
+        args.extend(extra);
+        let run = bin.run(&args);
+        run.assert_code(2);
+        assert!(run.stderr.contains("--state"), "{extra:?}: {}", run.stderr);
+        assert!(
+            !bin.path("state").exists(),
+            "{extra:?}: a usage error created the state directory"
+        );
+        assert!(
+            !bin.path("out.tsv").exists(),
+            "{extra:?}: the output was created"
+        );
+    }
+}
+
+#[test]
 fn a_second_crawl_on_a_state_in_use_exits_at_once_saying_so() {
     // /hang never answers: the first crawl stays running for as long as the test
     // wants, its state open.
@@ -582,8 +609,7 @@ fn a_second_crawl_on_a_state_in_use_exits_at_once_saying_so() {
     let _ = first.kill();
     let _ = first.wait();
     assert!(still_running, "the first crawl ended before the second");
-    assert_ne!(second.code, Some(0), "{}", second.stderr);
-    assert!(second.code.is_some(), "the second crawl was killed");
+    assert_eq!(second.code, Some(1), "{}", second.stderr);
     assert_no_panic(&second);
     assert!(second.stderr.contains("in use"), "{}", second.stderr);
     assert_eq!(
@@ -682,8 +708,11 @@ fn seeds_added_to_the_list_after_a_kill_are_crawled_on_resume() {
     let first = format!("{}\n", server.url_str("/p/0/0"));
     let both = format!("{first}{}\n", server.url_str("/q/0/0"));
     bin.write("urls.txt", &both);
-    bin.run(&crawl_args(DEPTH, &["-o", "whole.tsv"]))
-        .assert_code(0);
+    bin.run(&crawl_args(
+        DEPTH,
+        &["-o", "whole.tsv", "--pages", "whole.jsonl"],
+    ))
+    .assert_code(0);
     let whole = bin.read("whole.tsv");
 
     bin.write("urls.txt", &first);
@@ -696,6 +725,8 @@ fn seeds_added_to_the_list_after_a_kill_are_crawled_on_resume() {
             "state",
             "--commit-interval",
             "50ms",
+            "--pages",
+            "pages.jsonl",
         ],
     );
     let out = bin.path("out.tsv");
@@ -703,7 +734,12 @@ fn seeds_added_to_the_list_after_a_kill_are_crawled_on_resume() {
     assert_no_panic(&ended.run);
     assert!(ended.killed, "the first crawl ended before the kill");
 
+    // Killed once more with both seeds listed: the second is listed once, not twice.
     bin.write("urls.txt", &both);
+    let half = whole.lines().count() / 2;
+    let ended = kill_when(&bin, &args, POLL, || lines_in(&out) >= half);
+    assert_no_panic(&ended.run);
+    assert!(ended.killed, "the second crawl ended before the kill");
     let run = bin.run(&args);
     run.assert_code(0);
     assert_no_panic(&run);
@@ -714,6 +750,45 @@ fn seeds_added_to_the_list_after_a_kill_are_crawled_on_resume() {
         "the added seed was not crawled"
     );
     assert_same_lines(&got, &whole, false);
+    assert_same_records(&bin.read("pages.jsonl"), &bin.read("whole.jsonl"));
+}
+
+#[test]
+fn a_crawl_resumes_with_other_concurrency_politeness_timeouts_and_verbosity() {
+    let server = layered_site(Duration::from_millis(10));
+    let bin = Bin::new();
+    bin.write("urls.txt", format!("{}\n", server.url_str("/p/0/0")));
+    bin.run(&crawl_args(DEPTH, &["-o", "whole.tsv"]))
+        .assert_code(0);
+    let whole = bin.read("whole.tsv");
+    let state = ["-o", "out.tsv", "--state", "state"];
+    let out = bin.path("out.tsv");
+    let mut first = crawl_args(DEPTH, &state);
+    first.extend(["--commit-interval", "50ms"]);
+    let ended = kill_when(&bin, &first, POLL, || lines_in(&out) > 0);
+    assert_no_panic(&ended.run);
+    assert!(ended.killed, "the first crawl ended before the kill");
+    let mut other = vec!["urls.txt", "--depth", DEPTH, "--ignore-robots"];
+    other.extend(state);
+    other.extend([
+        "-c",
+        "5",
+        "--host-concurrency",
+        "3",
+        "--host-delay",
+        "1ms",
+        "--timeout",
+        "20s",
+        "--retries",
+        "1",
+        "--commit-interval",
+        "200ms",
+        "-q",
+    ]);
+    let run = bin.run(&other);
+    run.assert_code(0);
+    assert_no_panic(&run);
+    assert_same_lines(&bin.read("out.tsv"), &whole, false);
 }
 
 #[cfg(target_os = "linux")]
