@@ -138,10 +138,9 @@ fn assert_no_panic(run: &Run) {
 }
 
 /// Asserts `got` is `want` up to the order of its lines, with no line twice and no
-/// torn line at the end; for a whole document (DOT, GraphML), that it begins and ends
-/// as `want` does.
+/// torn line at the end, and the lines `ends` names in their place.
 #[track_caller]
-fn assert_same_lines(got: &str, want: &str, whole_document: bool) {
+fn assert_same_lines(got: &str, want: &str, ends: Ends) {
     assert!(
         got.ends_with('\n'),
         "a torn line at the end: {:?}",
@@ -168,10 +167,20 @@ fn assert_same_lines(got: &str, want: &str, whole_document: bool) {
         got_set.len(),
         want_set.len()
     );
-    if whole_document {
-        assert_eq!(got.lines().next(), want.lines().next(), "the header");
-        assert_eq!(got.lines().last(), want.lines().last(), "the footer");
+    if ends.first {
+        assert_eq!(got.lines().next(), want.lines().next(), "the first line");
     }
+    if ends.last {
+        assert_eq!(got.lines().last(), want.lines().last(), "the last line");
+    }
+}
+
+/// Which lines of an output have a fixed place: a header row or a document's opening
+/// line first, a document's closing line last.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ends {
+    first: bool,
+    last: bool,
 }
 
 /// The last few hundred bytes of `text`, for messages.
@@ -249,12 +258,14 @@ fn assert_same_records(got: &str, want: &str) {
 /// Crawls the layered site uninterrupted into `whole.out`, then with `--state`, killed
 /// with SIGKILL once the output holds each of `tenths` tenths of the lines (0: as soon
 /// as it is not empty), resumed each time with the same command; and checks the
-/// resumed output (and `--pages` file) against the uninterrupted one.
-fn killed_and_resumed_writes_what_one_run_does(format: &str, pages: bool, tenths: &[usize]) {
+/// resumed output (and `--pages` file) against the uninterrupted one. `output`: the
+/// format options.
+fn killed_and_resumed_writes_what_one_run_does(output: &[&str], pages: bool, tenths: &[usize]) {
     let server = layered_site(Duration::from_millis(10));
     let bin = Bin::new();
     bin.write("urls.txt", format!("{}\n", server.url_str("/p/0/0")));
-    let mut whole_args = crawl_args(DEPTH, &["-o", "whole.out", "--format", format]);
+    let mut whole_args = crawl_args(DEPTH, &["-o", "whole.out"]);
+    whole_args.extend(output);
     if pages {
         whole_args.extend(["--pages", "whole.jsonl"]);
     }
@@ -268,17 +279,9 @@ fn killed_and_resumed_writes_what_one_run_does(format: &str, pages: bool, tenths
 
     let mut args = crawl_args(
         DEPTH,
-        &[
-            "-o",
-            "out",
-            "--format",
-            format,
-            "--state",
-            "state",
-            "--commit-interval",
-            "50ms",
-        ],
+        &["-o", "out", "--state", "state", "--commit-interval", "50ms"],
     );
+    args.extend(output);
     if pages {
         args.extend(["--pages", "pages.jsonl"]);
     }
@@ -317,9 +320,15 @@ fn killed_and_resumed_writes_what_one_run_does(format: &str, pages: bool, tenths
             "the crawl was not killed {when} (killed: {killed:?})"
         );
     }
-    let whole_document = matches!(format, "dot" | "graphml");
+    // A header row, or the opening and closing lines of a whole document, must be
+    // where they belong, not merely there once.
+    let document = output.contains(&"dot") || output.contains(&"graphml");
+    let ends = Ends {
+        first: document || output.contains(&"--header-row"),
+        last: document,
+    };
     let got = bin.read("out");
-    assert_same_lines(&got, &whole, whole_document);
+    assert_same_lines(&got, &whole, ends);
     if pages {
         assert_same_records(&bin.read("pages.jsonl"), &bin.read("whole.jsonl"));
     }
@@ -349,27 +358,40 @@ const THREE_KILLS: &[usize] = &[0, 5, 9];
 
 #[test]
 fn tsv_and_pages_killed_at_any_moment_and_resumed_hold_each_line_exactly_once() {
-    killed_and_resumed_writes_what_one_run_does("tsv", true, THREE_KILLS);
+    killed_and_resumed_writes_what_one_run_does(&["--format", "tsv"], true, THREE_KILLS);
 }
 
 #[test]
 fn a_crawl_killed_ten_times_over_still_holds_each_line_exactly_once() {
-    killed_and_resumed_writes_what_one_run_does("tsv", true, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    killed_and_resumed_writes_what_one_run_does(
+        &["--format", "tsv"],
+        true,
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
 }
 
 #[test]
 fn jsonl_and_pages_killed_at_any_moment_and_resumed_hold_each_line_exactly_once() {
-    killed_and_resumed_writes_what_one_run_does("jsonl", true, THREE_KILLS);
+    killed_and_resumed_writes_what_one_run_does(&["--format", "jsonl"], true, THREE_KILLS);
+}
+
+#[test]
+fn csv_with_a_header_row_killed_at_any_moment_and_resumed_has_the_header_once_first() {
+    killed_and_resumed_writes_what_one_run_does(
+        &["--format", "csv", "--header-row"],
+        false,
+        THREE_KILLS,
+    );
 }
 
 #[test]
 fn dot_killed_at_any_moment_and_resumed_is_one_whole_document() {
-    killed_and_resumed_writes_what_one_run_does("dot", false, THREE_KILLS);
+    killed_and_resumed_writes_what_one_run_does(&["--format", "dot"], false, THREE_KILLS);
 }
 
 #[test]
 fn graphml_killed_at_any_moment_and_resumed_is_one_whole_document() {
-    killed_and_resumed_writes_what_one_run_does("graphml", false, THREE_KILLS);
+    killed_and_resumed_writes_what_one_run_does(&["--format", "graphml"], false, THREE_KILLS);
 }
 
 #[test]
@@ -399,7 +421,7 @@ fn a_crawl_killed_as_its_state_is_created_resumes() {
             ended.killed,
             run.stderr
         );
-        assert_same_lines(&bin.read("out.tsv"), &whole, false);
+        assert_same_lines(&bin.read("out.tsv"), &whole, Ends::default());
     }
 }
 
@@ -749,7 +771,7 @@ fn seeds_added_to_the_list_after_a_kill_are_crawled_on_resume() {
         got.lines().any(|l| l.starts_with(&q_source)),
         "the added seed was not crawled"
     );
-    assert_same_lines(&got, &whole, false);
+    assert_same_lines(&got, &whole, Ends::default());
     assert_same_records(&bin.read("pages.jsonl"), &bin.read("whole.jsonl"));
 }
 
@@ -788,7 +810,7 @@ fn a_crawl_resumes_with_other_concurrency_politeness_timeouts_and_verbosity() {
     let run = bin.run(&other);
     run.assert_code(0);
     assert_no_panic(&run);
-    assert_same_lines(&bin.read("out.tsv"), &whole, false);
+    assert_same_lines(&bin.read("out.tsv"), &whole, Ends::default());
 }
 
 #[cfg(target_os = "linux")]
