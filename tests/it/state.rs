@@ -426,6 +426,51 @@ fn a_crawl_killed_as_its_state_is_created_resumes() {
 }
 
 #[test]
+fn a_document_killed_as_its_closing_lines_are_written_closes_once() {
+    let server = layered_site(Duration::ZERO);
+    for format in ["dot", "graphml"] {
+        let bin = Bin::new();
+        bin.write("urls.txt", format!("{}\n", server.url_str("/p/0/0")));
+        let output = ["--format", format];
+        let mut whole_args = crawl_args("3", &["-o", "whole.out"]);
+        whole_args.extend(output);
+        bin.run(&whole_args).assert_code(0);
+        let whole = bin.read("whole.out");
+        let mut args = crawl_args("3", &["-o", "out", "--state", "state"]);
+        args.extend(output);
+        let out = bin.path("out");
+        // Whole, the output is as long as the uninterrupted one (the same lines); a
+        // stat is quicker than a read, and the moment is short.
+        let len = whole.len() as u64;
+        let closed = || std::fs::metadata(&out).is_ok_and(|m| m.len() == len);
+        // The moment is a race: try it a few times.
+        for attempt in 1..=5 {
+            let _ = std::fs::remove_dir_all(bin.path("state"));
+            let _ = std::fs::remove_file(&out);
+            let ended = kill_when(&bin, &args, Duration::ZERO, closed);
+            assert_no_panic(&ended.run);
+            if !ended.killed {
+                ended.run.assert_code(0);
+            }
+            let run = bin.run(&args);
+            assert_no_panic(&run);
+            assert_eq!(
+                run.code,
+                Some(0),
+                "{format}, attempt {attempt} (killed: {}): stderr:\n{}",
+                ended.killed,
+                run.stderr
+            );
+            let ends = Ends {
+                first: true,
+                last: true,
+            };
+            assert_same_lines(&bin.read("out"), &whole, ends);
+        }
+    }
+}
+
+#[test]
 fn a_rerun_of_a_finished_crawl_fetches_nothing_and_changes_nothing() {
     let server = layered_site(Duration::ZERO);
     for format in ["tsv", "dot", "graphml"] {
