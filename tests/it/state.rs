@@ -471,6 +471,66 @@ fn a_document_killed_as_its_closing_lines_are_written_closes_once() {
 }
 
 #[test]
+fn pages_killed_as_the_summary_is_written_have_one_summary_last() {
+    let server = layered_site(Duration::ZERO);
+    let bin = Bin::new();
+    bin.write("urls.txt", format!("{}\n", server.url_str("/p/0/0")));
+    bin.run(&crawl_args(
+        "3",
+        &["-o", "whole.tsv", "--pages", "whole.jsonl"],
+    ))
+    .assert_code(0);
+    let args = crawl_args(
+        "3",
+        &[
+            "-o",
+            "out.tsv",
+            "--state",
+            "state",
+            "--pages",
+            "pages.jsonl",
+        ],
+    );
+    let pages = bin.path("pages.jsonl");
+    let summed = || {
+        std::fs::read(&pages).is_ok_and(|b| {
+            let text = String::from_utf8_lossy(&b);
+            text.ends_with("}\n")
+                && text
+                    .lines()
+                    .last()
+                    .is_some_and(|l| l.starts_with("{\"summary\""))
+        })
+    };
+    // The moment is a race: try it a few times.
+    for attempt in 1..=5 {
+        let _ = std::fs::remove_dir_all(bin.path("state"));
+        let _ = std::fs::remove_file(bin.path("out.tsv"));
+        let _ = std::fs::remove_file(&pages);
+        let ended = kill_when(&bin, &args, Duration::ZERO, summed);
+        assert_no_panic(&ended.run);
+        if !ended.killed {
+            ended.run.assert_code(0);
+        }
+        let run = bin.run(&args);
+        assert_no_panic(&run);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "attempt {attempt} (killed: {}): stderr:\n{}",
+            ended.killed,
+            run.stderr
+        );
+        assert_same_records(&bin.read("pages.jsonl"), &bin.read("whole.jsonl"));
+        assert_same_lines(
+            &bin.read("out.tsv"),
+            &bin.read("whole.tsv"),
+            Ends::default(),
+        );
+    }
+}
+
+#[test]
 fn a_rerun_of_a_finished_crawl_fetches_nothing_and_changes_nothing() {
     let server = layered_site(Duration::ZERO);
     for format in ["tsv", "dot", "graphml"] {
