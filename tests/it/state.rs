@@ -651,6 +651,41 @@ fn a_rerun_with_another_depth_or_format_exits_2_naming_the_setting_and_both_valu
 }
 
 #[test]
+fn a_refused_rerun_of_a_killed_crawl_leaves_it_to_resume() {
+    let server = layered_site(Duration::from_millis(10));
+    let bin = Bin::new();
+    bin.write("urls.txt", format!("{}\n", server.url_str("/p/0/0")));
+    bin.run(&crawl_args(DEPTH, &["-o", "whole.tsv"]))
+        .assert_code(0);
+    let whole = bin.read("whole.tsv");
+    let state = [
+        "-o",
+        "out.tsv",
+        "--state",
+        "state",
+        "--commit-interval",
+        "50ms",
+    ];
+    let args = crawl_args(DEPTH, &state);
+    let out = bin.path("out.tsv");
+    let half = whole.lines().count() / 2;
+    let ended = kill_when(&bin, &args, POLL, || lines_in(&out) >= half);
+    assert_no_panic(&ended.run);
+    assert!(ended.killed, "the crawl ended before the kill");
+    let before = bytes_of(&out);
+    let hits = server.total_hits();
+    let run = bin.run(&crawl_args("11", &state));
+    run.assert_code(2);
+    assert_names_setting(&run.stderr, "--depth", DEPTH, "11");
+    assert_eq!(server.total_hits(), hits, "a refused rerun fetched pages");
+    assert_eq!(bytes_of(&out), before, "a refused rerun changed the output");
+    let run = bin.run(&args);
+    run.assert_code(0);
+    assert_no_panic(&run);
+    assert_same_lines(&bin.read("out.tsv"), &whole, Ends::default());
+}
+
+#[test]
 fn state_with_the_output_on_stdout_is_a_usage_error() {
     let bin = Bin::new();
     bin.write("urls.txt", "http://127.0.0.1:9/\n");
