@@ -12,6 +12,7 @@
 //! every completed lease has had its page written, so the sink's files made durable
 //! now and the frontier's state committed with their lengths agree exactly.
 
+use std::future::Future;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use crate::engine::{End, Finished, Shared, Work};
 use crate::error::Error;
 use crate::frontier::{Checkpoint, Done, Frontier, Kind, Lease, Request, Verdict};
 use crate::record::{Outcome, PageRecord, SkipReason};
-use crate::sink::{PageLinks, Sink};
+use crate::sink::{Committed, PageLinks, Sink};
 use crate::stats::{LeftOut, Stats, bump};
 
 /// How long the writer waits for more work before it flushes what it holds.
@@ -39,9 +40,15 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
     let every = shared.config.commit_interval;
     let mut next_commit = tokio::time::Instant::now() + every;
     let mut uncommitted = false;
+    // The last commit point's sync and transaction, running while pages go on.
+    let mut writing: Option<tokio::task::JoinHandle<Result<(), Error>>> = None;
     loop {
         if uncommitted && tokio::time::Instant::now() >= next_commit {
-            commit(&*shared.frontier, &shared.stats, sink, false).await?;
+            if let Some(previous) = writing.take() {
+                joined(previous.await)?;
+            }
+            let commit = commit(&*shared.frontier, &shared.stats, sink, false).await?;
+            writing = Some(tokio::spawn(commit));
             (uncommitted, dirty) = (false, false);
             next_commit = tokio::time::Instant::now() + every;
         }
@@ -84,25 +91,39 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
             }
         };
     }
+    if let Some(previous) = writing.take() {
+        joined(previous.await)?;
+    }
     Ok(())
 }
 
-/// A commit point: the sink's files made durable, then the frontier's state committed
-/// with their lengths and the counters (`ended`: the crawl has run to its end).
+fn joined(result: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
+    result.map_err(|e| Error::Frontier(Box::new(e)))?
+}
+
+/// Takes a commit point: the sink writes out what it holds and the frontier takes its
+/// state as of now (between two pages, so the two agree exactly). Returns what is
+/// left to do, which may run in the background while the crawl goes on: sync the
+/// sink's files, then write the frontier's state with their lengths and the counters
+/// (`ended`: the crawl has run to its end).
 pub(crate) async fn commit<F: Frontier, S: Sink>(
     frontier: &F,
     stats: &Stats,
     sink: &mut S,
     ended: bool,
-) -> Result<(), Error> {
-    let mut outputs = Vec::new();
-    sink.checkpoint(&mut outputs).await?;
+) -> Result<impl Future<Output = Result<(), Error>> + Send + 'static, Error> {
+    let mut committed = Committed::default();
+    sink.checkpoint(&mut committed).await?;
     let checkpoint = Checkpoint {
-        outputs,
+        outputs: committed.lengths.clone(),
         summary: stats.checkpoint_summary(),
         ended,
     };
-    frontier.commit(&checkpoint).await
+    let write = frontier.commit(checkpoint);
+    Ok(async move {
+        committed.sync().await?;
+        write.await
+    })
 }
 
 /// Pushes listed URLs, counts their verdicts and records the ones a limit left out.

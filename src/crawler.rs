@@ -348,7 +348,9 @@ impl Crawler {
             // The last commit point, before the sink's end (a document's closing lines)
             // which a resumed crawl writes again.
             let ended = !cancel.is_cancelled() && dispatched.is_ok();
-            crate::apply::commit(&*frontier, &self.stats, &mut sink, ended).await?;
+            crate::apply::commit(&*frontier, &self.stats, &mut sink, ended)
+                .await?
+                .await?;
         }
         drop(frontier);
         sink.finish(&summary).await?;

@@ -79,7 +79,7 @@ pub use extract::{Link, LinkTag};
 pub use frontier::{Frontier, MemoryFrontier, StoreFrontier};
 pub use input::Seeds;
 pub use record::{Outcome, PageRecord, SkipReason};
-pub use sink::{MemorySink, OutputSink, PageLinks, RecordsSink, Sink};
+pub use sink::{Committed, MemorySink, OutputSink, PageLinks, RecordsSink, Sink};
 pub use stats::{FailureKind, LeftOut, Stats, Summary};
 pub use tokio_util::sync::CancellationToken;
 /// The `url` crate's URL type, which seeds, pages and links use.

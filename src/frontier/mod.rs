@@ -334,11 +334,16 @@ pub trait Frontier: Send + Sync + 'static {
     }
 
     /// A commit point: every lease completed so far has had its record and links
-    /// written to the sink, and the sink's files are durable at `checkpoint.outputs`.
-    /// A durable frontier records, in one atomic step, the state as of now together
-    /// with the checkpoint, so a crawl killed after it resumes from exactly here.
-    /// Frontiers that keep nothing need not override this.
-    fn commit(&self, checkpoint: &Checkpoint) -> impl Future<Output = Result<(), Error>> + Send {
+    /// written to the sink, whose files hold `checkpoint.outputs` bytes. A durable
+    /// frontier takes its state as of this call, and the future it returns records it
+    /// with the checkpoint in one atomic step, so a crawl killed after that resumes
+    /// from exactly here. The future is `'static` so it can be awaited in the
+    /// background (after the sink's files are synced) while the crawl goes on; await
+    /// it before the next call. Frontiers that keep nothing need not override this.
+    fn commit(
+        &self,
+        checkpoint: Checkpoint,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
         let _ = checkpoint;
         async { Ok(()) }
     }

@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use url::Url;
 use xxhash_rust::xxh3::xxh3_128;
 
-use super::{PageLinks, Sink, WRITE_AT, open_at};
+use super::{Committed, PageLinks, Sink, WRITE_AT, open_at};
 use crate::config::{Format, Output};
 use crate::error::Error;
 use crate::stats::Summary;
@@ -196,12 +196,19 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for WriterSink<W> {
     /// Writes out the buffer, flushes, syncs the file's data when the output is a
     /// file, and pushes the output's length (also for a writer that is not a file:
     /// the bytes written to it).
-    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+    async fn checkpoint(&mut self, committed: &mut Committed) -> Result<(), Error> {
         self.flush().await?;
-        if let Some(file) = &self.sync {
-            file.sync_data().await.map_err(|e| self.err(e))?;
-        }
-        lengths.push(self.written);
+        let file = match &self.sync {
+            Some(file) => Some(
+                file.try_clone()
+                    .await
+                    .map_err(|e| self.err(e))?
+                    .into_std()
+                    .await,
+            ),
+            None => None,
+        };
+        committed.push(self.written, &self.name, file);
         Ok(())
     }
 }
@@ -497,13 +504,13 @@ mod tests {
             .await
             .expect("open");
         sink.write_page(first).await.expect("write");
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [disk_len(path)]);
+        assert_eq!(lengths.lengths, [disk_len(path)]);
         sink.write_page(lost).await.expect("write");
         sink.flush().await.expect("flush");
-        assert!(disk_len(path) > lengths[0]);
-        lengths[0]
+        assert!(disk_len(path) > lengths.lengths[0]);
+        lengths.lengths[0]
     }
 
     /// Resumes at `committed`, writes `next` and finishes.
@@ -518,9 +525,9 @@ mod tests {
             .await
             .expect("resume");
         sink.write_page(next).await.expect("write");
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [disk_len(path)]);
+        assert_eq!(lengths.lengths, [disk_len(path)]);
         sink.finish(&Summary::default()).await.expect("finish");
     }
 
@@ -532,13 +539,13 @@ mod tests {
         let mut sink = OutputSink::open(&output, Format::Tsv, true, false)
             .await
             .expect("open");
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [disk_len(&path)]);
-        assert_eq!(lengths[0], "source_url\tparsed_url\n".len() as u64);
+        assert_eq!(lengths.lengths, [disk_len(&path)]);
+        assert_eq!(lengths.lengths[0], "source_url\tparsed_url\n".len() as u64);
         sink.write_page(&page()).await.expect("write");
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths[1], disk_len(&path));
+        assert_eq!(lengths.lengths[1], disk_len(&path));
         sink.finish(&Summary::default()).await.expect("finish");
 
         // Appending counts the bytes already there.
@@ -546,12 +553,12 @@ mod tests {
         let mut sink = OutputSink::open(&output, Format::Tsv, true, true)
             .await
             .expect("open to append");
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [before]);
+        assert_eq!(lengths.lengths, [before]);
         sink.write_page(&page()).await.expect("write");
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths[1], disk_len(&path));
+        assert_eq!(lengths.lengths[1], disk_len(&path));
         assert_eq!(read(&path).matches("source_url").count(), 1);
     }
 

@@ -57,6 +57,50 @@ impl PageLinks {
     }
 }
 
+/// What a sink's files hold at a commit point ([`Sink::checkpoint`]): their lengths,
+/// and the files to make durable before a state records them.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Byte lengths, one per file, in the sink's order.
+    pub lengths: Vec<u64>,
+    files: Vec<(String, std::fs::File)>,
+}
+
+impl Committed {
+    /// Adds a file's committed length; `file`, when given, is synced by
+    /// [`Committed::sync`] (`name` names it in errors).
+    pub fn push(&mut self, length: u64, name: &str, file: Option<std::fs::File>) {
+        self.lengths.push(length);
+        if let Some(file) = file {
+            self.files.push((name.to_owned(), file));
+        }
+    }
+
+    /// Makes every file durable (fsync, on the blocking pool), and gives the lengths.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Output`] naming the file that could not be synced.
+    pub async fn sync(self) -> Result<Vec<u64>, Error> {
+        let Committed { lengths, files } = self;
+        if files.is_empty() {
+            return Ok(lengths);
+        }
+        let synced = tokio::task::spawn_blocking(move || {
+            for (name, file) in files {
+                file.sync_data()
+                    .map_err(|source| Error::Output { name, source })?;
+            }
+            Ok(())
+        })
+        .await;
+        match synced {
+            Ok(result) => result.map(|()| lengths),
+            Err(e) => Err(Error::Sink(Box::new(e))),
+        }
+    }
+}
+
 /// Receives how every request ended, one at a time, from the engine's single writer
 /// task.
 ///
@@ -124,14 +168,16 @@ pub trait Sink: Send + 'static {
     }
 
     /// A commit point of a crawl that keeps state (`--state`): write out everything
-    /// buffered, make it durable (fsync), and append the committed byte length of each
-    /// file this sink writes to `lengths`, always in the same order. A sink that writes
-    /// no file of its own flushes and appends nothing (the default).
+    /// buffered and add the committed byte length of each file this sink writes to
+    /// `committed`, always in the same order, with the file to make durable
+    /// ([`Committed::push`]); the crawl syncs them before the state records the
+    /// lengths. A sink that writes no file of its own flushes and adds nothing (the
+    /// default).
     fn checkpoint(
         &mut self,
-        lengths: &mut Vec<u64>,
+        committed: &mut Committed,
     ) -> impl Future<Output = Result<(), Error>> + Send {
-        let _ = lengths;
+        let _ = committed;
         self.flush()
     }
 }
@@ -153,9 +199,9 @@ impl<A: Sink, B: Sink> Sink for (A, B) {
     }
 
     /// The first sink's lengths, then the second's.
-    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
-        self.0.checkpoint(lengths).await?;
-        self.1.checkpoint(lengths).await
+    async fn checkpoint(&mut self, committed: &mut Committed) -> Result<(), Error> {
+        self.0.checkpoint(committed).await?;
+        self.1.checkpoint(committed).await
     }
 }
 
@@ -182,9 +228,9 @@ impl<S: Sink> Sink for Option<S> {
     }
 
     /// The sink's lengths; none without a sink.
-    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+    async fn checkpoint(&mut self, committed: &mut Committed) -> Result<(), Error> {
         match self {
-            Some(sink) => sink.checkpoint(lengths).await,
+            Some(sink) => sink.checkpoint(committed).await,
             None => Ok(()),
         }
     }
@@ -298,26 +344,27 @@ mod tests {
         let memory = MemorySink::new();
         let mut sink = ((memory.clone(), pairs), (None::<MemorySink>, Some(records)));
         sink.write_page(&page()).await.expect("write");
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
         let len = |p: &std::path::Path| std::fs::metadata(p).expect("metadata").len();
         let (pairs_len, records_len) = (len(&pairs_path), len(&records_path));
         assert!(pairs_len > 0 && records_len > 0 && pairs_len != records_len);
-        assert_eq!(lengths, [pairs_len, records_len]);
+        assert_eq!(lengths.lengths, [pairs_len, records_len]);
         assert_eq!(memory.records().len(), 1);
 
         // The other way round, the lengths come the other way round.
         let mut swapped = (sink.1, sink.0);
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         swapped.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [records_len, pairs_len]);
+        assert_eq!(lengths.lengths, [records_len, pairs_len]);
     }
 
     #[tokio::test]
     async fn sinks_without_files_push_nothing() {
         let mut sink = (MemorySink::new(), None::<RecordsSink<tokio::fs::File>>);
-        let mut lengths = vec![7];
+        let mut lengths = Committed::default();
+        lengths.push(7, "seven", None);
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [7]);
+        assert_eq!(lengths.lengths, [7]);
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::{PageLinks, Sink, WRITE_AT, open_at};
+use super::{Committed, PageLinks, Sink, WRITE_AT, open_at};
 use crate::error::Error;
 use crate::stats::Summary;
 
@@ -164,14 +164,21 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for RecordsSink<W> {
         self.flush().await
     }
 
-    /// Writes out the buffer, flushes, syncs the file's data when it is a file, and
-    /// pushes the record file's length.
-    async fn checkpoint(&mut self, lengths: &mut Vec<u64>) -> Result<(), Error> {
+    /// Writes out the buffer, flushes, and adds the record file's length, with the
+    /// file to sync when it is one.
+    async fn checkpoint(&mut self, committed: &mut Committed) -> Result<(), Error> {
         self.flush().await?;
-        if let Some(file) = &self.sync {
-            file.sync_data().await.map_err(|source| self.err(source))?;
-        }
-        lengths.push(self.written);
+        let file = match &self.sync {
+            Some(file) => Some(
+                file.try_clone()
+                    .await
+                    .map_err(|source| self.err(source))?
+                    .into_std()
+                    .await,
+            ),
+            None => None,
+        };
+        committed.push(self.written, &self.name, file);
         Ok(())
     }
 }
@@ -211,15 +218,15 @@ mod tests {
         let path = dir.path().join("pages.jsonl");
         let disk_len = || std::fs::metadata(&path).expect("metadata").len();
         let mut sink = RecordsSink::create(&path).await.expect("create");
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [0]);
+        assert_eq!(lengths.lengths, [0]);
         sink.write_page(&page).await.expect("write");
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
         sink.write_page(&page).await.expect("write");
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths[2], disk_len());
-        assert_eq!(lengths[2], 2 * lengths[1]);
+        assert_eq!(lengths.lengths[2], disk_len());
+        assert_eq!(lengths.lengths[2], 2 * lengths.lengths[1]);
     }
 
     #[tokio::test]
@@ -234,10 +241,10 @@ mod tests {
         sink.write_page(&page("http://a.test/"))
             .await
             .expect("write");
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [disk_len()]);
-        let committed = lengths[0];
+        assert_eq!(lengths.lengths, [disk_len()]);
+        let committed = lengths.lengths[0];
         // Written but never committed: a crawl killed before its next commit point.
         sink.write_page(&page("http://lost.test/"))
             .await
@@ -251,9 +258,9 @@ mod tests {
         sink.write_page(&page("http://b.test/"))
             .await
             .expect("write");
-        let mut lengths = Vec::new();
+        let mut lengths = Committed::default();
         sink.checkpoint(&mut lengths).await.expect("checkpoint");
-        assert_eq!(lengths, [disk_len()]);
+        assert_eq!(lengths.lengths, [disk_len()]);
         sink.finish(&Summary::default()).await.expect("finish");
 
         let text = std::fs::read_to_string(&path).expect("read");

@@ -26,7 +26,7 @@
 //!     let frontier = StoreFrontier::open(dir.path(), Policy::default(), &settings)?;
 //!     let seed = Request::seed(url::Url::parse("http://a.test/").expect("a URL"));
 //!     frontier.push(vec![seed]).await?;
-//!     frontier.commit(&Checkpoint::default()).await?;
+//!     frontier.commit(Checkpoint::default()).await?;
 //!     // killed here: the request was queued, never completed
 //! }
 //! let frontier = StoreFrontier::open(dir.path(), Policy::default(), &settings)?;
@@ -41,6 +41,7 @@ mod db;
 mod seen;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -66,10 +67,8 @@ pub struct StoreFrontier {
     policy: Policy,
     dir: PathBuf,
     db: Arc<Database>,
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
     changed: Notify,
-    /// One commit at a time.
-    committing: tokio::sync::Mutex<()>,
     /// The last commit point of an earlier run.
     resumed: Option<Checkpoint>,
     /// The crawl had ended when the state was opened.
@@ -161,9 +160,8 @@ impl StoreFrontier {
             policy,
             dir: dir.to_path_buf(),
             db: Arc::new(db),
-            inner: Mutex::default(),
+            inner: Arc::default(),
             changed: Notify::new(),
-            committing: tokio::sync::Mutex::new(()),
             resumed: None,
             finished: false,
         };
@@ -608,48 +606,60 @@ impl Frontier for StoreFrontier {
         self.resumed.clone()
     }
 
-    #[allow(clippy::result_large_err)]
-    async fn commit(&self, checkpoint: &Checkpoint) -> Result<(), Error> {
-        let _one = self.committing.lock().await;
-        let (journal, counters) = {
+    fn commit(
+        &self,
+        checkpoint: Checkpoint,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+        let prepared = {
             let mut inner = self.lock();
-            let journal = Arc::new(std::mem::take(&mut inner.journal));
-            inner.in_commit = Some(journal.clone());
-            let finished = checkpoint.ended
-                && inner.queues.queued() == 0
-                && inner.unloaded == 0
-                && inner.queues.in_flight() == 0;
-            let counters = Counters {
-                next_key: inner.next_key,
-                accepted: inner.accepted,
-                finished,
-            };
-            (journal, counters)
+            if inner.in_commit.is_some() {
+                Err(self.state_error(
+                    "a commit point was taken before the last one was written (a bug)",
+                    None,
+                ))
+            } else {
+                let journal = Arc::new(std::mem::take(&mut inner.journal));
+                inner.in_commit = Some(journal.clone());
+                let finished = checkpoint.ended
+                    && inner.queues.queued() == 0
+                    && inner.unloaded == 0
+                    && inner.queues.in_flight() == 0;
+                let counters = Counters {
+                    next_key: inner.next_key,
+                    accepted: inner.accepted,
+                    finished,
+                };
+                Ok((journal, counters))
+            }
         };
         let db = self.db.clone();
-        let checkpoint = checkpoint.clone();
-        let started = std::time::Instant::now();
-        let rows = journal.inserts.len() + journal.updates.len() + journal.deletes.len();
-        let written = {
-            let journal = journal.clone();
-            tokio::task::spawn_blocking(move || {
-                db::write(&db, &journal, Some(&checkpoint), counters)
+        let shared = self.inner.clone();
+        let dir = self.dir.clone();
+        async move {
+            let (journal, counters) = prepared?;
+            let started = std::time::Instant::now();
+            let rows = journal.inserts.len() + journal.updates.len() + journal.deletes.len();
+            let seen = journal.seen.len();
+            let written = tokio::task::spawn_blocking(move || {
+                db::write(&db, &journal, Some(&checkpoint), counters).map_err(Box::new)
             })
-            .await
-        };
-        self.lock().in_commit = None;
-        tracing::debug!(
-            "commit point: {rows} queue rows, {} URLs seen, in {:.1} ms",
-            journal.seen.len(),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-        match written {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(self.state_error(
-                "cannot commit (the state stays at its last commit point and resumes from there)",
-                Some(e),
-            )),
-            Err(e) => Err(Error::Frontier(Box::new(e))),
+            .await;
+            shared.lock().unwrap_or_else(|e| e.into_inner()).in_commit = None;
+            tracing::debug!(
+                "commit point: {rows} queue rows, {seen} URLs seen, written in {:.1} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            match written {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(Error::State {
+                    dir,
+                    detail: "cannot commit (the state stays at its last commit point and \
+                             resumes from there)"
+                        .into(),
+                    source: Some(Box::new(e)),
+                }),
+                Err(e) => Err(Error::Frontier(Box::new(e))),
+            }
         }
     }
 }

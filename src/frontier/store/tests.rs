@@ -79,7 +79,7 @@ async fn a_reopened_state_holds_what_was_committed_and_requeues_what_was_in_flig
             outputs: vec![42],
             ..Checkpoint::default()
         };
-        f.commit(&cp).await.expect("commit");
+        f.commit(cp).await.expect("commit");
         // Completed after the commit point: redone on resume.
         f.complete(two, Done::new(Outcome::Fetched))
             .await
@@ -116,7 +116,7 @@ async fn a_reopened_state_holds_what_was_committed_and_requeues_what_was_in_flig
         "the seen-set survived"
     );
     assert!(matches!(f.pop().await.expect("pop"), Pop::Drained));
-    f.commit(&Checkpoint {
+    f.commit(Checkpoint {
         ended: true,
         ..Checkpoint::default()
     })
@@ -138,7 +138,7 @@ async fn a_queue_larger_than_the_window_comes_back_in_order() {
         f.push(urls[..half].iter().map(|s| Request::seed(u(s))).collect())
             .await
             .expect("push");
-        f.commit(&Checkpoint::default()).await.expect("commit");
+        f.commit(Checkpoint::default()).await.expect("commit");
         f.push(urls[half..].iter().map(|s| Request::seed(u(s))).collect())
             .await
             .expect("push");
@@ -150,7 +150,7 @@ async fn a_queue_larger_than_the_window_comes_back_in_order() {
                 .await
                 .expect("complete");
         }
-        f.commit(&Checkpoint::default()).await.expect("commit");
+        f.commit(Checkpoint::default()).await.expect("commit");
     }
     let f = StoreFrontier::open(dir.path(), open_policy(), &settings()).expect("reopen");
     assert_eq!(f.queued_now(), n - 10);
@@ -238,7 +238,7 @@ async fn learned_gaps_and_budgets_survive() {
             ..Done::new(Outcome::Fetched)
         };
         f.complete(lease, done).await.expect("complete");
-        f.commit(&Checkpoint::default()).await.expect("commit");
+        f.commit(Checkpoint::default()).await.expect("commit");
     }
     let f = StoreFrontier::open(dir.path(), policy, &settings()).expect("reopen");
     let verdicts = f
