@@ -405,7 +405,7 @@ fn a_crawl_killed_as_its_state_is_created_resumes() {
     let args = crawl_args("2", &["-o", "out.tsv", "--state", "state"]);
     let db = bin.path("state/crawl.redb");
     // The moment is a race: try it a few times.
-    for attempt in 1..=20 {
+    for attempt in 1..=30 {
         let _ = std::fs::remove_dir_all(bin.path("state"));
         let _ = std::fs::remove_file(bin.path("out.tsv"));
         let ended = kill_when(&bin, &args, Duration::ZERO, || db.exists());
