@@ -32,6 +32,7 @@ mod resume;
 mod retries;
 mod robots;
 mod security;
+mod state;
 mod status;
 #[cfg(unix)]
 mod terminal;
