@@ -144,7 +144,7 @@ impl Commits {
         let rss_before = kib("VmRSS:");
         let start = Instant::now();
         frontier
-            .commit(&Checkpoint::default())
+            .commit(Checkpoint::default())
             .await
             .expect("the commit is written");
         let took = start.elapsed();
@@ -255,7 +255,9 @@ async fn store(n: u64, drain: u64, trace: bool) {
         );
         pushed += fresh;
         pages += 1;
-        if pages.is_multiple_of(COMMIT_EVERY) {
+        // As the crawl's writer does: at the interval, or earlier when the
+        // frontier's journal is full.
+        if pages.is_multiple_of(COMMIT_EVERY) || frontier.wants_commit() {
             commits.commit(&frontier, trace, pages).await;
         }
     }
@@ -305,7 +307,7 @@ async fn store(n: u64, drain: u64, trace: bool) {
             .await
             .expect("the lease is held");
         drained += 1;
-        if drained.is_multiple_of(COMMIT_EVERY) {
+        if drained.is_multiple_of(COMMIT_EVERY) || frontier.wants_commit() {
             commits.commit(&frontier, trace, pages + drained).await;
         }
     }

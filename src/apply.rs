@@ -43,7 +43,9 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
     // The last commit point's sync and transaction, running while pages go on.
     let mut writing: Option<tokio::task::JoinHandle<Result<(), Error>>> = None;
     loop {
-        if uncommitted && tokio::time::Instant::now() >= next_commit {
+        if uncommitted
+            && (tokio::time::Instant::now() >= next_commit || shared.frontier.wants_commit())
+        {
             if let Some(previous) = writing.take() {
                 joined(previous.await)?;
             }

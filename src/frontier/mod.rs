@@ -327,6 +327,13 @@ pub trait Frontier: Send + Sync + 'static {
         false
     }
 
+    /// Whether the changes waiting for the next commit point have grown so large that
+    /// it should come now, before its interval (a durable frontier bounds its memory
+    /// so). `false` by default.
+    fn wants_commit(&self) -> bool {
+        false
+    }
+
     /// The last commit point of an earlier run whose state this frontier holds (a
     /// resumed crawl), so the crawl's counters go on from there. `None` by default.
     fn resumed(&self) -> Option<Checkpoint> {

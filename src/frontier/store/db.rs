@@ -18,8 +18,12 @@ pub(super) const FILE: &str = "crawl.redb";
 
 /// version, settings, checkpoint, counters: JSON.
 pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// Fingerprints of every URL seen.
-pub(super) const SEEN: TableDefinition<u64, ()> = TableDefinition::new("seen");
+/// Fingerprints of every URL seen: one row per commit point, its new fingerprints as
+/// little-endian u64s. Appending a run is sequential; inserting each fingerprint into
+/// a B-tree was random writes all over it (commits of 5 to 11 s at 10 million URLs).
+pub(super) const SEEN: TableDefinition<u64, &[u8]> = TableDefinition::new("seen-runs");
+/// The page cache of the store: what the window refills and the commits touch.
+const CACHE: usize = 16 << 20;
 /// Requests queued, in flight or waiting for a retry, by key (push order).
 pub(super) const QUEUE: TableDefinition<u64, &[u8]> = TableDefinition::new("queue");
 /// Redirect targets, by the fingerprint of the request that claimed them.
@@ -88,9 +92,15 @@ pub(super) fn write(
         for key in &journal.deletes {
             queue.remove(*key)?;
         }
-        let mut seen = tx.open_table(SEEN)?;
-        for fp in &journal.seen {
-            seen.insert(*fp, ())?;
+        if !journal.seen.is_empty() {
+            let mut seen = tx.open_table(SEEN)?;
+            let run = seen.last()?.map_or(0, |(k, _)| k.value() + 1);
+            let bytes: Vec<u8> = journal
+                .seen
+                .iter()
+                .flat_map(|fp| fp.to_le_bytes())
+                .collect();
+            seen.insert(run, bytes.as_slice())?;
         }
         let mut claims = tx.open_table(CLAIMS)?;
         for (target, owner) in &journal.claims {
@@ -161,7 +171,10 @@ pub(super) fn open(dir: &Path, settings: &[(String, String)]) -> Result<Database
         let tmp = dir.join(format!("{FILE}.new.{}", std::process::id()));
         let made = (|| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let _ = std::fs::remove_file(&tmp);
-            let db = Database::create(&tmp).map_err(store_err)?;
+            let db = Database::builder()
+                .set_cache_size(CACHE)
+                .create(&tmp)
+                .map_err(store_err)?;
             init(&db, settings).map_err(Box::new)?;
             drop(db);
             std::fs::rename(&tmp, &path)?;
@@ -217,7 +230,7 @@ enum Opened {
 fn open_existing(path: &Path) -> Result<Database, Opened> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let opened = std::panic::catch_unwind(|| Database::open(path));
+    let opened = std::panic::catch_unwind(|| Database::builder().set_cache_size(CACHE).open(path));
     std::panic::set_hook(hook);
     match opened {
         Ok(Ok(db)) => Ok(db),

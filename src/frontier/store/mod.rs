@@ -60,6 +60,9 @@ use crate::error::Error;
 
 /// Requests held in memory at most; the rest wait on disk.
 const WINDOW: u64 = 50_000;
+/// New requests and fingerprints held for the next commit point before asking for it
+/// early: about 200 bytes each, so 20 MB.
+const JOURNAL_MAX: usize = 100_000;
 
 /// A [`Frontier`] whose state lives on disk and survives the process: see the
 /// [module docs](self).
@@ -221,12 +224,17 @@ impl StoreFrontier {
             ..Inner::default()
         };
         let seen = tx.open_table(db::SEEN).map_err(|e| read_err(e.into()))?;
-        let mut fps = Vec::with_capacity(usize::try_from(seen.len().unwrap_or(0)).unwrap_or(0));
+        let mut runs = Vec::new();
         for row in seen.iter().map_err(|e| read_err(e.into()))? {
-            let (fp, _) = row.map_err(|e| read_err(e.into()))?;
-            fps.push(fp.value());
+            let (_, fps) = row.map_err(|e| read_err(e.into()))?;
+            runs.push(fps);
         }
-        inner.seen = Seen::from_sorted(fps);
+        inner.seen = Seen::from_unsorted(runs.iter().flat_map(|run| {
+            run.value()
+                .chunks_exact(8)
+                .filter_map(|b| b.try_into().ok().map(u64::from_le_bytes))
+                .collect::<Vec<_>>()
+        }));
         for row in tx
             .open_table(db::CLAIMS)
             .map_err(|e| read_err(e.into()))?
@@ -593,6 +601,11 @@ impl Frontier for StoreFrontier {
 
     fn resumed(&self) -> Option<Checkpoint> {
         self.resumed.clone()
+    }
+
+    fn wants_commit(&self) -> bool {
+        let inner = self.lock();
+        inner.journal.inserts.len() + inner.journal.seen.len() >= JOURNAL_MAX
     }
 
     fn commit(

@@ -36,15 +36,17 @@ fn bucket(fp: u64) -> usize {
 }
 
 impl Seen {
-    /// From fingerprints in ascending order (as the store keeps them).
-    pub fn from_sorted(sorted: impl IntoIterator<Item = u64>) -> Self {
+    /// From fingerprints in any order, repeats allowed (the store's runs).
+    pub fn from_unsorted(fps: impl IntoIterator<Item = u64>) -> Self {
         let mut seen = Seen::default();
-        for fp in sorted {
+        for fp in fps {
             seen.buckets[bucket(fp)].push(fp);
-            seen.len += 1;
         }
         for b in &mut seen.buckets {
+            b.sort_unstable();
+            b.dedup();
             b.shrink_to_fit();
+            seen.len += b.len();
         }
         seen
     }
@@ -124,9 +126,8 @@ mod tests {
         }
         assert_eq!(seen.len(), fps.len());
         assert!(!seen.contains(12345));
-        let mut sorted = fps.clone();
-        sorted.sort_unstable();
-        let again = Seen::from_sorted(sorted);
+        let twice = fps.iter().rev().chain(&fps).copied();
+        let again = Seen::from_unsorted(twice);
         assert!(fps.iter().all(|&fp| again.contains(fp)));
         assert_eq!(again.len(), fps.len());
     }
