@@ -111,6 +111,13 @@ impl<F: Frontier> Dispatcher<'_, F> {
     /// Adds `first` and whatever else is ready (a batch) to the frontier.
     async fn add_seeds(&mut self, first: Option<Result<SeedItem, Error>>) -> Result<(), Error> {
         let stats = &self.shared.stats;
+        // A resumed crawl reads its list again; its bad lines were counted by the run
+        // that first read them.
+        let count_bad = |stats: &crate::stats::Stats| {
+            if !stats.is_resumed() {
+                bump(&stats.bad_lines);
+            }
+        };
         let mut batch = Vec::new();
         let mut next = first;
         loop {
@@ -121,12 +128,12 @@ impl<F: Frontier> Dispatcher<'_, F> {
                 }
                 Some(item) => match item? {
                     SeedItem::Bad(bad) => {
-                        bump(&stats.bad_lines);
+                        count_bad(stats);
                         warn!("{}", crate::redact::text(&bad.to_string()));
                     }
                     SeedItem::Url(url) => {
                         if !matches!(url.scheme(), "http" | "https") {
-                            bump(&stats.bad_lines);
+                            count_bad(stats);
                             warn!(
                                 "skipping seed {}: scheme is not http or https",
                                 crate::redact::url(&url)
