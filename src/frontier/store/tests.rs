@@ -255,3 +255,46 @@ async fn learned_gaps_and_budgets_survive() {
         other => panic!("the learned gap holds a.test back: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_retry_and_a_claim_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let owner = u("http://a.test/1");
+    {
+        let f = StoreFrontier::open(dir.path(), open_policy(), &settings()).expect("open");
+        f.push(vec![Request::seed(owner.clone())])
+            .await
+            .expect("push");
+        let lease = ready(&f).await;
+        assert!(
+            f.claim(&lease, &u("http://a.test/moved"))
+                .await
+                .expect("claim")
+        );
+        let done = Done {
+            retry_in: Some(Duration::from_millis(1)),
+            ..Done::new(Outcome::Fetched)
+        };
+        f.complete(lease, done).await.expect("complete");
+        f.commit(Checkpoint::default()).await.expect("commit");
+    }
+    let f = StoreFrontier::open(dir.path(), open_policy(), &settings()).expect("reopen");
+    let lease = ready(&f).await;
+    assert_eq!(lease.request.url, owner);
+    assert_eq!(lease.request.attempt, 1, "the retry is one attempt further");
+    assert!(
+        f.claim(&lease, &u("http://a.test/moved"))
+            .await
+            .expect("claim"),
+        "the same request may fetch the redirect target it claimed"
+    );
+    let other = Request::seed(u("http://a.test/2"));
+    f.push(vec![other]).await.expect("push");
+    let second = ready(&f).await;
+    assert!(
+        !f.claim(&second, &u("http://a.test/moved"))
+            .await
+            .expect("claim"),
+        "another request may not"
+    );
+}
