@@ -58,8 +58,10 @@ use super::queues::{Hashed, Queues};
 use super::{Checkpoint, Done, Frontier, HostNews, Lease, Policy, Pop, Request, Verdict};
 use crate::error::Error;
 
-/// Requests held in memory at most; the rest wait on disk.
+/// Requests held in memory; the rest wait on disk.
 const WINDOW: u64 = 50_000;
+/// The most the window widens to when none of its hosts may go.
+const WIDEST: u64 = 4 * WINDOW;
 /// New requests and fingerprints held for the next commit point before asking for it
 /// early: about 200 bytes each, so 20 MB.
 const JOURNAL_MAX: usize = 100_000;
@@ -334,7 +336,12 @@ impl StoreFrontier {
         if inner.unloaded == 0 || inner.queues.queued() >= WINDOW / 2 {
             return Ok(());
         }
-        let mut want = WINDOW - inner.queues.queued();
+        self.load_window(inner, WINDOW - inner.queues.queued())
+    }
+
+    /// Loads up to `want` requests waiting outside the window, in push order.
+    fn load_window(&self, inner: &mut Inner, want: u64) -> Result<(), Error> {
+        let mut want = want.min(inner.unloaded);
         let now = Instant::now();
         let pending = inner
             .in_commit
@@ -541,7 +548,16 @@ impl Frontier for StoreFrontier {
     async fn pop(&self) -> Result<Pop, Error> {
         let mut inner = self.lock();
         self.refill(&mut inner)?;
-        inner.queues.pop(&self.policy, Instant::now())
+        let mut popped = inner.queues.pop(&self.policy, Instant::now())?;
+        // Nothing in the window may go (its hosts are held back by their gaps) while
+        // requests wait on disk: widen the window, up to four times, so other hosts
+        // get their turn.
+        while matches!(popped, Pop::Wait(_)) && inner.unloaded > 0 && inner.queues.queued() < WIDEST
+        {
+            self.load_window(&mut inner, WINDOW / 4)?;
+            popped = inner.queues.pop(&self.policy, Instant::now())?;
+        }
+        Ok(popped)
     }
 
     async fn changed(&self) {

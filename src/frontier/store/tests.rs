@@ -298,3 +298,33 @@ async fn a_retry_and_a_claim_survive_a_restart() {
         "another request may not"
     );
 }
+
+#[tokio::test]
+async fn a_host_on_disk_goes_while_the_hosts_in_memory_are_held_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = StoreFrontier::open(dir.path(), open_policy(), &settings()).expect("open");
+    let many: Vec<Request> = (0..WINDOW + 10)
+        .map(|i| Request::seed(u(&format!("http://a.test/{i}"))))
+        .collect();
+    f.push(many).await.expect("push");
+    f.push(vec![Request::seed(u("http://b.test/1"))])
+        .await
+        .expect("push");
+    let lease = ready(&f).await;
+    assert_eq!(lease.request.host(), "a.test");
+    let done = Done {
+        hosts: vec![HostNews {
+            host: "a.test".into(),
+            gap: Some(Duration::from_secs(3600)),
+            hold: None,
+        }],
+        ..Done::new(Outcome::Fetched)
+    };
+    f.complete(lease, done).await.expect("complete");
+    let lease = ready(&f).await;
+    assert_eq!(
+        lease.request.url.as_str(),
+        "http://b.test/1",
+        "b.test was on disk behind a.test's window"
+    );
+}
