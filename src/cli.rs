@@ -72,10 +72,9 @@ pub struct Cli {
     #[arg(long)]
     pub keep_fragments: bool,
 
-    /// Which links to write: `hyperlinks` (a, area), `all`, or a comma list of kinds
-    /// (a,area,link,script,img,source,iframe,frame,embed,object,video,audio,track,
-    /// input,form,button,blockquote,q,del,ins,meta,header). Recursion follows only
-    /// hyperlinks, frames and refreshes
+    /// Which links to write: `hyperlinks` (a, area), `all`, or a comma list of kinds,
+    /// e.g. `a,img,script` (a kind is a tag name, or `header` for the Link and Refresh
+    /// headers). Recursion follows only hyperlinks, frames and refreshes
     #[arg(long, value_name = "KINDS", default_value = "hyperlinks")]
     pub links: LinkKinds,
 
