@@ -9,9 +9,11 @@
 //!
 //! - **Depth.** Once the open elements and active formatting elements number
 //!   [`MAX_DEPTH`] (512, the depth at which browsers also stop nesting), further start
-//!   tags are dropped, but for those of links (`a`, `area`, `base`) and of the elements
-//!   whose contents are raw text (`script`, `style`, `textarea`, `title`, ...), which
-//!   cannot pile up. Below that depth the tree is exactly a browser's.
+//!   tags are dropped, but for those of links (`a`, `area`, `base`; with other kinds
+//!   of links asked for, their void elements: `img`, `source`, `embed`, `track`,
+//!   `input`, `link`, `meta`) and of the elements whose contents are raw text
+//!   (`script`, `style`, `textarea`, `title`, ...), which cannot pile up. Below that
+//!   depth the tree is exactly a browser's.
 //! - **Elements.** A document may build at most [`element_budget`] elements: 16,384
 //!   plus one for each 3 bytes of its text (a start tag takes at least 3 bytes, so no
 //!   document reaches it without the tree builder multiplying its tags). Past it the
