@@ -157,6 +157,23 @@ pub enum LinkAttr {
 }
 
 impl LinkAttr {
+    /// The attribute's name as an atom, to compare with the parser's attribute names
+    /// without reading them as strings (a header's matches no attribute).
+    pub(crate) fn local(self) -> LocalName {
+        match self {
+            LinkAttr::Href => local_name!("href"),
+            LinkAttr::Src => local_name!("src"),
+            LinkAttr::Srcset => local_name!("srcset"),
+            LinkAttr::Poster => local_name!("poster"),
+            LinkAttr::Data => local_name!("data"),
+            LinkAttr::Action => local_name!("action"),
+            LinkAttr::Formaction => local_name!("formaction"),
+            LinkAttr::Cite => local_name!("cite"),
+            LinkAttr::Content => local_name!("content"),
+            LinkAttr::LinkHeader | LinkAttr::RefreshHeader => local_name!(""),
+        }
+    }
+
     /// The attribute's name, or the header's (`"link"`, `"refresh"`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -265,10 +265,10 @@ impl Tree {
 
 /// The value of the attribute `name` among `attrs`: the first non-namespaced one, as
 /// scraper's scan finds.
-fn attr_of<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a StrTendril> {
+fn attr_of<'a>(attrs: &'a [Attribute], name: &LocalName) -> Option<&'a StrTendril> {
     attrs
         .iter()
-        .find(|a| &*a.name.local == name)
+        .find(|a| a.name.local == *name)
         .map(|a| &a.value)
 }
 
@@ -284,7 +284,12 @@ fn role_of(
         local_name!("area") if kinds.contains(LinkTag::Area) => (Role::Link(LinkTag::Area), HREF),
         local_name!("base") => (Role::Base, HREF),
         _ if kinds.beyond_hyperlinks() => {
-            match crate::extract::element_link(local, kinds, |n| attr_of(attrs, n).map(|v| &**v)) {
+            match crate::extract::element_link(local, kinds, |n| {
+                attrs
+                    .iter()
+                    .find(|a| &*a.name.local == n)
+                    .map(|a| &*a.value)
+            }) {
                 Some((tag, names)) => (Role::Link(tag), names),
                 None => (Role::Other, &[]),
             }
@@ -298,7 +303,7 @@ impl Tree {
     fn keep(&mut self, id: Id, names: &[LinkAttr], attrs: &[Attribute]) {
         let first = self.hrefs.len();
         for &name in names {
-            if let Some(value) = attr_of(attrs, name.as_str()) {
+            if let Some(value) = attr_of(attrs, &name.local()) {
                 self.hrefs.push((name, value.clone()));
             }
         }
