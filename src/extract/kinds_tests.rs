@@ -342,3 +342,45 @@ fn void_link_elements_are_kept_past_the_depth_cap() {
         ["https://example.com/deep.png", "https://example.com/deep"]
     );
 }
+
+/// Every HTML file under `fixtures/`.
+fn corpus() -> Vec<(std::path::PathBuf, String)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures"
+    ))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixtures dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                let bytes = std::fs::read(&path).expect("fixture");
+                files.push((path, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+    }
+    files
+}
+
+/// On the fixtures corpus, the default filter gives exactly `extract_links`'s links,
+/// and asking for every kind adds links without changing the hyperlinks.
+#[test]
+fn the_corpus_hyperlinks_are_unchanged_by_other_kinds() {
+    let doc = Url::parse(DOC).expect("url");
+    let opts = ExtractOptions::default();
+    let files = corpus();
+    assert!(files.len() > 10, "the corpus: {}", files.len());
+    for (path, html) in files {
+        let before = extract_links(&doc, &html, opts);
+        let default = try_extract(&doc, &html, opts, &LinkFilter::default(), || None).links;
+        assert_eq!(before, default, "{}", path.display());
+        let hyperlinks: Vec<Link> = try_extract(&doc, &html, opts, &all(LinkKinds::ALL), || None)
+            .links
+            .into_iter()
+            .filter(|l| matches!(l.tag, LinkTag::A | LinkTag::Area))
+            .collect();
+        assert_eq!(before, hyperlinks, "{}", path.display());
+    }
+}
