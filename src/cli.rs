@@ -10,6 +10,7 @@ use crawl::config::{
     Config, DEFAULT_CONCURRENCY, DEFAULT_HOST_CONCURRENCY, DEFAULT_INPUT, DEFAULT_MAX_REDIRECTS,
     DEFAULT_MAX_URL_LEN, DEFAULT_OUTPUT, DEFAULT_RETRIES, DEFAULT_USER_AGENT,
 };
+use crawl::extract::LinkKinds;
 use crawl::fetch::{BasicAuth, ProxyUrl, RequestHeader};
 use crawl::{Format, Input, Output, Scope};
 use regex::Regex;
@@ -70,6 +71,17 @@ pub struct Cli {
     /// Keep `#fragment`s on the links written
     #[arg(long)]
     pub keep_fragments: bool,
+
+    /// Which links to write: `hyperlinks` (a, area), `all`, or a comma list of kinds,
+    /// e.g. `a,img,script` (a kind is a tag name, or `header` for the Link and Refresh
+    /// headers). Recursion follows only hyperlinks, frames and refreshes
+    #[arg(long, value_name = "KINDS", default_value = "hyperlinks")]
+    pub links: LinkKinds,
+
+    /// Only links inside elements matching this CSS selector (e.g. 'main, article');
+    /// repeatable: a link inside a match of any is written
+    #[arg(long, value_name = "CSS")]
+    pub select: Vec<String>,
 
     /// Most requests in flight at once, across all hosts
     #[arg(short, long, value_name = "N", default_value_t = nz(DEFAULT_CONCURRENCY), value_parser = at_least_one)]
@@ -348,6 +360,8 @@ impl Cli {
             .header_row(self.header_row)
             .append(self.append)
             .keep_fragments(self.keep_fragments)
+            .links(self.links)
+            .select(self.select.iter().cloned())
             .concurrency(self.concurrency.get())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)

@@ -11,6 +11,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::error::Error;
+use crate::extract::{LinkKinds, Select};
 use crate::fetch::{BasicAuth, ProxyUrl, RequestHeader};
 
 /// Default input file, one URL a line.
@@ -173,6 +174,14 @@ pub struct Config {
     pub append: bool,
     /// Keep `#fragment`s on extracted links. Default off.
     pub keep_fragments: bool,
+    /// The kinds of links written (`--links`). Default [`LinkKinds::HYPERLINKS`]
+    /// (`a`, `area`). A recursive crawl follows only hyperlinks, frames and refreshes
+    /// ([`crate::extract::is_followed`]), whatever is written.
+    pub links: LinkKinds,
+    /// Only links inside elements these CSS selectors match (`--select`). Default
+    /// none: links anywhere in the page. With selectors, response-header links are
+    /// not written (they are in no element).
+    pub select: Option<Select>,
     /// Requests in flight at once, across everything. Default [`DEFAULT_CONCURRENCY`].
     pub concurrency: NonZeroUsize,
     /// Deadline for a whole page fetch. Default [`DEFAULT_TIMEOUT`].
@@ -261,6 +270,8 @@ impl Default for Config {
             header_row: false,
             append: false,
             keep_fragments: false,
+            links: LinkKinds::HYPERLINKS,
+            select: None,
             concurrency: nonzero(DEFAULT_CONCURRENCY),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -309,6 +320,7 @@ impl Config {
             host_concurrency: config.host_concurrency.get(),
             include: Vec::new(),
             exclude: Vec::new(),
+            select: Vec::new(),
             config,
         }
     }
@@ -342,6 +354,14 @@ impl Config {
             ("--max-url-len", self.max_url_len.to_string()),
             ("--format", format!("{:?}", self.format).to_lowercase()),
             ("--keep-fragments", self.keep_fragments.to_string()),
+            ("--links", self.links.to_string()),
+            (
+                "--select",
+                self.select
+                    .as_ref()
+                    .map(|s| s.sources().join(" | "))
+                    .unwrap_or_default(),
+            ),
             ("--ignore-robots", (!self.respect_robots).to_string()),
             ("--sitemap", self.sitemap.to_string()),
         ]
@@ -526,6 +546,8 @@ pub struct ConfigBuilder {
     include: Vec<String>,
     /// [`ConfigBuilder::exclude`], compiled by `build`.
     exclude: Vec<String>,
+    /// [`ConfigBuilder::select`], parsed by `build`.
+    select: Vec<String>,
 }
 
 macro_rules! setters {
@@ -554,6 +576,8 @@ impl ConfigBuilder {
         append: bool,
         /// See [`Config::keep_fragments`].
         keep_fragments: bool,
+        /// See [`Config::links`].
+        links: LinkKinds,
         /// See [`Config::timeout`].
         timeout: Duration,
         /// See [`Config::connect_timeout`].
@@ -657,12 +681,25 @@ impl ConfigBuilder {
         self
     }
 
+    /// CSS selectors of which a written link's element or an ancestor must match one;
+    /// replaces any given before, and none clears them. See [`Config::select`];
+    /// `build` parses them.
+    pub fn select<I>(mut self, selectors: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.select = selectors.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Validates and returns the config.
     ///
     /// # Errors
     ///
     /// [`Error::Config`] when a value is out of range or options contradict each other:
-    /// a zero concurrency, an include or exclude pattern that is not a valid regex,
+    /// a zero concurrency, an include or exclude pattern that is not a valid regex, a
+    /// selector that does not parse,
     /// `block_private` with a `resolve` entry to a private address, or anything
     /// [`Config::validate`] refuses.
     pub fn build(self) -> Result<Config, Error> {
@@ -678,6 +715,10 @@ impl ConfigBuilder {
         c.host_concurrency = host_concurrency;
         c.include = compile("include", &self.include)?;
         c.exclude = compile("exclude", &self.exclude)?;
+        if !self.select.is_empty() {
+            let select = Select::parse(self.select).map_err(|e| Error::Config(e.to_string()))?;
+            c.select = Some(select);
+        }
         c.validate()?;
         // `resolve` entries are trusted as given (the guard does not see them); from
         // the command line a private one contradicts --block-private.

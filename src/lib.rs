@@ -75,7 +75,7 @@ mod worker;
 pub use config::{Config, ConfigBuilder, Format, Input, Output, Scope};
 pub use crawler::{Crawler, crawl};
 pub use error::{Error, Result};
-pub use extract::{Link, LinkTag};
+pub use extract::{Link, LinkAttr, LinkFilter, LinkKinds, LinkTag, Select};
 pub use frontier::{Frontier, MemoryFrontier, StoreFrontier};
 pub use input::Seeds;
 pub use record::{Outcome, PageRecord, SkipReason};

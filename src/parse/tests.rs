@@ -1,9 +1,9 @@
 use super::*;
 
 fn hrefs(html: &str) -> (Vec<String>, Option<Stop>) {
-    let (found, stop) = parse(html, || None);
+    let (found, stop) = parse(html, crate::extract::LinkKinds::HYPERLINKS, || None);
     (
-        found.hrefs.iter().map(|(h, _)| h.to_string()).collect(),
+        found.hrefs.iter().map(|(h, _, _)| h.to_string()).collect(),
         stop,
     )
 }
@@ -53,13 +53,13 @@ fn rebuilt_formatting_elements_spend_the_budget() {
 fn the_check_runs_between_chunks_and_stops_the_parse() {
     let html = format!("<a href=/a>{}<a href=/b>", " ".repeat(3 * CHUNK));
     let mut calls = 0;
-    let (found, stop) = parse(&html, || {
+    let (found, stop) = parse(&html, crate::extract::LinkKinds::HYPERLINKS, || {
         calls += 1;
         (calls == 2).then_some(Stop::Deadline)
     });
     assert_eq!(stop, Some(Stop::Deadline));
     assert_eq!(calls, 2);
-    let found: Vec<_> = found.hrefs.iter().map(|(h, _)| h.to_string()).collect();
+    let found: Vec<_> = found.hrefs.iter().map(|(h, _, _)| h.to_string()).collect();
     assert_eq!(found, ["/a"]);
 }
 

@@ -3,7 +3,8 @@
 //! html5ever builds the tree through a [`TreeSink`]; scraper's keeps every node with
 //! its attributes and text, about 270 bytes a node. Extraction needs only the
 //! elements (for tree order and for what is in the document), their names (the tree
-//! builder asks for them) and the `href` of `<a>`, `<area>` and `<base>`. So this sink
+//! builder asks for them), the `href` of `<a>`, `<area>` and `<base>`, and the
+//! URL-bearing attributes of the other kinds of links asked for. So this sink
 //! keeps 32 bytes an element, drops text, comments and doctypes as they come, and
 //! interns element names. The tree it builds has the same elements in the same
 //! places as scraper's: the crate's property tests check the links of both agree.
@@ -13,10 +14,10 @@ use std::cell::{Cell, Ref, RefCell};
 
 use html5ever::tendril::StrTendril;
 use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
-use html5ever::{Attribute, QualName, local_name, ns};
+use html5ever::{Attribute, LocalName, QualName, local_name, ns};
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::extract::LinkTag;
+use crate::extract::{LinkAttr, LinkKinds, LinkTag};
 
 /// A node's index in the tree.
 pub(crate) type Id = u32;
@@ -49,9 +50,11 @@ struct Node {
     last: Id,
     /// Index into `Tree::names`.
     name: u32,
-    /// Index into `Tree::hrefs`, or `NONE`.
+    /// Index into `Tree::hrefs` of the first of its `count` values, or `NONE`.
     href: u32,
     role: Role,
+    /// How many values it has in `Tree::hrefs`.
+    count: u8,
     /// A MathML `annotation-xml` that is an HTML integration point.
     integration_point: bool,
 }
@@ -67,6 +70,7 @@ impl Node {
             name,
             href: NONE,
             role,
+            count: 0,
             integration_point: false,
         }
     }
@@ -81,7 +85,7 @@ struct Tree {
     nodes: Vec<Node>,
     names: Vec<QualName>,
     name_ids: HashMap<QualName, u32>,
-    hrefs: Vec<StrTendril>,
+    hrefs: Vec<(LinkAttr, StrTendril)>,
     /// Template element → its contents (a fragment node, never in the document).
     templates: HashMap<Id, Id>,
 }
@@ -91,6 +95,8 @@ pub(crate) struct LeanSink {
     tree: RefCell<Tree>,
     /// Elements created so far.
     elements: Cell<usize>,
+    /// The kinds of links whose values are kept.
+    kinds: LinkKinds,
 }
 
 /// What the tree holds for extraction, in tree order.
@@ -98,12 +104,12 @@ pub(crate) struct LeanSink {
 pub(crate) struct Found {
     /// The `href` of the first HTML `<base>` element that has one.
     pub base_href: Option<StrTendril>,
-    /// The `href`s of the HTML `<a>` and `<area>` elements in the document.
-    pub hrefs: Vec<(StrTendril, LinkTag)>,
+    /// The URL-bearing values of the links the kinds name, in the document.
+    pub hrefs: Vec<(StrTendril, LinkTag, LinkAttr)>,
 }
 
 impl LeanSink {
-    pub(crate) fn new() -> LeanSink {
+    pub(crate) fn new(kinds: LinkKinds) -> LeanSink {
         // Name 0 stands in for anything that is not an element.
         let unknown = QualName::new(None, ns!(), local_name!(""));
         let tree = Tree {
@@ -116,6 +122,7 @@ impl LeanSink {
         LeanSink {
             tree: RefCell::new(tree),
             elements: Cell::new(0),
+            kinds,
         }
     }
 
@@ -134,10 +141,17 @@ impl LeanSink {
         while next != NONE {
             let node = nodes[next as usize];
             if node.href != NONE {
-                let href = tree.hrefs[node.href as usize].clone();
+                let first = node.href as usize;
+                let values = &tree.hrefs[first..first + usize::from(node.count)];
                 match node.role {
-                    Role::Link(tag) => found.hrefs.push((href, tag)),
-                    Role::Base if found.base_href.is_none() => found.base_href = Some(href),
+                    Role::Link(tag) => found.hrefs.extend(
+                        values
+                            .iter()
+                            .map(|(attr, value)| (value.clone(), tag, *attr)),
+                    ),
+                    Role::Base if found.base_href.is_none() => {
+                        found.base_href = values.first().map(|(_, v)| v.clone());
+                    }
                     _ => {}
                 }
             }
@@ -249,12 +263,57 @@ impl Tree {
     }
 }
 
-/// The `href` among `attrs`: the first non-namespaced one, as scraper's scan finds.
-fn href_of(attrs: &[Attribute]) -> Option<&StrTendril> {
+/// The value of the attribute `name` among `attrs`: the first non-namespaced one, as
+/// scraper's scan finds.
+fn attr_of<'a>(attrs: &'a [Attribute], name: &LocalName) -> Option<&'a StrTendril> {
     attrs
         .iter()
-        .find(|a| a.name.local == local_name!("href"))
+        .find(|a| a.name.local == *name)
         .map(|a| &a.value)
+}
+
+/// What an HTML element named `local` is to extraction, and the attributes to keep.
+fn role_of(
+    local: &LocalName,
+    kinds: LinkKinds,
+    attrs: &[Attribute],
+) -> (Role, &'static [LinkAttr]) {
+    const HREF: &[LinkAttr] = &[LinkAttr::Href];
+    match *local {
+        local_name!("a") if kinds.contains(LinkTag::A) => (Role::Link(LinkTag::A), HREF),
+        local_name!("area") if kinds.contains(LinkTag::Area) => (Role::Link(LinkTag::Area), HREF),
+        local_name!("base") => (Role::Base, HREF),
+        _ if kinds.beyond_hyperlinks() => {
+            match crate::extract::element_link(local, kinds, |n| {
+                attrs
+                    .iter()
+                    .find(|a| &*a.name.local == n)
+                    .map(|a| &*a.value)
+            }) {
+                Some((tag, names)) => (Role::Link(tag), names),
+                None => (Role::Other, &[]),
+            }
+        }
+        _ => (Role::Other, &[]),
+    }
+}
+
+impl Tree {
+    /// Keeps the values of `names` among `attrs` as node `id`'s.
+    fn keep(&mut self, id: Id, names: &[LinkAttr], attrs: &[Attribute]) {
+        let first = self.hrefs.len();
+        for &name in names {
+            if let Some(value) = attr_of(attrs, &name.local()) {
+                self.hrefs.push((name, value.clone()));
+            }
+        }
+        let count = self.hrefs.len() - first;
+        if count > 0 {
+            let node = &mut self.nodes[id as usize];
+            node.href = first as u32;
+            node.count = count as u8;
+        }
+    }
 }
 
 impl TreeSink for LeanSink {
@@ -281,27 +340,19 @@ impl TreeSink for LeanSink {
 
     fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> Id {
         self.elements.set(self.elements.get() + 1);
-        let role = if name.ns == ns!(html) {
-            match name.local {
-                local_name!("a") => Role::Link(LinkTag::A),
-                local_name!("area") => Role::Link(LinkTag::Area),
-                local_name!("base") => Role::Base,
-                _ => Role::Other,
-            }
+        let (role, names) = if name.ns == ns!(html) {
+            role_of(&name.local, self.kinds, &attrs)
         } else {
-            Role::Other
+            (Role::Other, &[][..])
         };
         let mut tree = self.tree.borrow_mut();
         let name = tree.intern(name);
         let mut node = Node::new(name, role);
         node.integration_point = flags.mathml_annotation_xml_integration_point;
-        if role != Role::Other
-            && let Some(href) = href_of(&attrs)
-        {
-            node.href = tree.hrefs.len() as u32;
-            tree.hrefs.push(href.clone());
-        }
         let id = tree.push(node);
+        if !names.is_empty() {
+            tree.keep(id, names, &attrs);
+        }
         if flags.template {
             let contents = tree.push(Node::new(0, Role::Other));
             tree.templates.insert(id, contents);
@@ -364,13 +415,14 @@ impl TreeSink for LeanSink {
         let Some(&node) = tree.get(*target) else {
             return;
         };
-        if node.role != Role::Other
+        // The tree builder adds attributes to `<html>` and `<body>` only, but a
+        // link element gets the values it lacks as if it had them from the start.
+        if let Role::Link(_) | Role::Base = node.role
             && node.href == NONE
-            && let Some(href) = href_of(&attrs)
         {
-            let index = tree.hrefs.len() as u32;
-            tree.hrefs.push(href.clone());
-            tree.nodes[*target as usize].href = index;
+            let name = tree.names[node.name as usize].local.clone();
+            let (_, names) = role_of(&name, self.kinds, &attrs);
+            tree.keep(*target, names, &attrs);
         }
     }
 

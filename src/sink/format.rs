@@ -14,6 +14,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use super::{Committed, PageLinks, Sink, WRITE_AT, open_at};
 use crate::config::{Format, Output};
 use crate::error::Error;
+use crate::extract::LinkKinds;
 use crate::stats::Summary;
 
 /// Writes pages in one of the [`Format`]s to any async writer.
@@ -44,17 +45,31 @@ impl<W: AsyncWrite + Unpin + Send + 'static> WriterSink<W> {
     /// A sink writing `format` to `writer`; `name` appears in error messages. With
     /// `header`, the format's header goes first (CSV always has one).
     pub fn new(writer: W, name: impl Into<String>, format: Format, header: bool) -> Self {
-        let mut sink = Self::unbegun(writer, name.into(), format);
+        Self::new_for(writer, name, format, header, LinkKinds::HYPERLINKS)
+    }
+
+    /// [`WriterSink::new`] for a crawl that writes the link `kinds`: with kinds other
+    /// than hyperlinks, CSV has `tag` and `attr` columns and GraphML an `attr` edge
+    /// attribute (JSON Lines always has both). With hyperlinks only, the output is
+    /// what it always was.
+    pub fn new_for(
+        writer: W,
+        name: impl Into<String>,
+        format: Format,
+        header: bool,
+        kinds: LinkKinds,
+    ) -> Self {
+        let mut sink = Self::unbegun(writer, name.into(), format, kinds);
         sink.encoder.begin(&mut sink.buf, header);
         sink
     }
 
     /// A sink that writes no header or document opening: for output that has them.
-    fn unbegun(writer: W, name: String, format: Format) -> Self {
+    fn unbegun(writer: W, name: String, format: Format, kinds: LinkKinds) -> Self {
         WriterSink {
             writer,
             name,
-            encoder: Encoder::new(format),
+            encoder: Encoder::new(format, kinds.beyond_hyperlinks()),
             buf: Vec::with_capacity(WRITE_AT * 2),
             written: 0,
             sync: None,
@@ -98,6 +113,22 @@ impl OutputSink {
         header: bool,
         append: bool,
     ) -> Result<Self, Error> {
+        Self::open_for(output, format, header, append, LinkKinds::HYPERLINKS).await
+    }
+
+    /// [`OutputSink::open`] for a crawl that writes the link `kinds`
+    /// ([`WriterSink::new_for`] says what changes).
+    ///
+    /// # Errors
+    ///
+    /// As [`OutputSink::open`].
+    pub async fn open_for(
+        output: &Output,
+        format: Format,
+        header: bool,
+        append: bool,
+        kinds: LinkKinds,
+    ) -> Result<Self, Error> {
         let name = output.display_name();
         let err = |source| Error::Output {
             name: name.clone(),
@@ -124,7 +155,7 @@ impl OutputSink {
             }
         };
         let header = header || format == Format::Csv;
-        let mut sink = WriterSink::new(writer, name, format, header && len == 0);
+        let mut sink = WriterSink::new_for(writer, name, format, header && len == 0, kinds);
         sink.written = len;
         sink.sync = sync;
         Ok(sink)
@@ -147,6 +178,22 @@ impl OutputSink {
         header: bool,
         committed: u64,
     ) -> Result<Self, Error> {
+        Self::resume_for(path, format, header, committed, LinkKinds::HYPERLINKS).await
+    }
+
+    /// [`OutputSink::resume`] for a crawl that writes the link `kinds`
+    /// ([`WriterSink::new_for`] says what changes).
+    ///
+    /// # Errors
+    ///
+    /// As [`OutputSink::resume`].
+    pub async fn resume_for(
+        path: &Path,
+        format: Format,
+        header: bool,
+        committed: u64,
+        kinds: LinkKinds,
+    ) -> Result<Self, Error> {
         let name = path.display().to_string();
         let file = open_at(path, committed).await?;
         let sync = file.try_clone().await.map_err(|source| Error::Output {
@@ -155,10 +202,10 @@ impl OutputSink {
         })?;
         let writer: Pin<Box<dyn AsyncWrite + Send>> = Box::pin(file);
         let mut sink = if committed == 0 {
-            WriterSink::new(writer, name, format, header || format == Format::Csv)
+            WriterSink::new_for(writer, name, format, header || format == Format::Csv, kinds)
         } else {
             // The kept part begins with the header or the document's opening.
-            WriterSink::unbegun(writer, name, format)
+            WriterSink::unbegun(writer, name, format, kinds)
         };
         sink.written = committed;
         sink.sync = Some(sync);
@@ -216,6 +263,9 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for WriterSink<W> {
 /// Turns pages into bytes of one format.
 struct Encoder {
     format: Format,
+    /// CSV's `tag` and `attr` columns, GraphML's `attr` attribute: when the crawl
+    /// writes kinds other than hyperlinks.
+    columns: bool,
     /// GraphML nodes already declared: hashes of their ids as written (escaped).
     nodes: HashSet<u128>,
 }
@@ -229,9 +279,10 @@ struct JsonPair<'a> {
 }
 
 impl Encoder {
-    fn new(format: Format) -> Self {
+    fn new(format: Format, columns: bool) -> Self {
         Encoder {
             format,
+            columns,
             nodes: HashSet::new(),
         }
     }
@@ -239,8 +290,15 @@ impl Encoder {
     fn begin(&mut self, out: &mut Vec<u8>, header: bool) {
         match self.format {
             Format::Tsv if header => out.extend_from_slice(b"source_url\tparsed_url\n"),
+            Format::Csv if header && self.columns => {
+                csv_rows(out, [["source", "target", "tag", "attr"]]);
+            }
             Format::Csv if header => csv_records(out, [("source", "target")]),
             Format::Dot => out.extend_from_slice(b"digraph crawl {\n"),
+            Format::Graphml if self.columns => {
+                let head = GRAPHML_HEAD.replace(GRAPHML_TAG_KEY, GRAPHML_KEYS);
+                out.extend_from_slice(head.as_bytes());
+            }
             Format::Graphml => out.extend_from_slice(GRAPHML_HEAD.as_bytes()),
             _ => {}
         }
@@ -250,6 +308,13 @@ impl Encoder {
         let source = page.source().as_str();
         match self.format {
             Format::Graphml => self.graphml_node(out, page.source()),
+            Format::Csv if self.columns => {
+                let rows = page
+                    .links
+                    .iter()
+                    .map(|l| [source, l.url.as_str(), l.tag.as_str(), l.attr()]);
+                return csv_rows(out, rows);
+            }
             Format::Csv => {
                 let pairs = page.links.iter().map(|l| (source, l.url.as_str()));
                 return csv_records(out, pairs);
@@ -294,6 +359,10 @@ impl Encoder {
                     xml_escape(out, target);
                     out.extend_from_slice(b"\"><data key=\"tag\">");
                     out.extend_from_slice(link.tag.as_str().as_bytes());
+                    if self.columns {
+                        out.extend_from_slice(b"</data><data key=\"attr\">");
+                        out.extend_from_slice(link.attr().as_bytes());
+                    }
                     out.extend_from_slice(b"</data></edge>\n");
                 }
             }
@@ -356,6 +425,27 @@ const GRAPHML_HEAD: &str = concat!(
     "  <graph id=\"crawl\" edgedefault=\"directed\">\n"
 );
 
+/// GraphML's declaration of the `tag` edge attribute, and of both `tag` and `attr`.
+const GRAPHML_TAG_KEY: &str =
+    "  <key id=\"tag\" for=\"edge\" attr.name=\"tag\" attr.type=\"string\"/>\n";
+const GRAPHML_KEYS: &str = concat!(
+    "  <key id=\"tag\" for=\"edge\" attr.name=\"tag\" attr.type=\"string\"/>\n",
+    "  <key id=\"attr\" for=\"edge\" attr.name=\"attr\" attr.type=\"string\"/>\n"
+);
+
+/// RFC 4180 rows of four fields, as [`csv_records`] writes pairs.
+fn csv_rows<'a>(out: &mut Vec<u8>, rows: impl IntoIterator<Item = [&'a str; 4]>) {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .buffer_capacity(4096)
+        .from_writer(out);
+    for row in rows {
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_record(row);
+    }
+    let _ = writer.flush();
+}
+
 /// RFC 4180 records with CRLF line ends, quoted where needed.
 fn csv_records<'a>(out: &mut Vec<u8>, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
     let mut writer = csv::WriterBuilder::new()
@@ -404,14 +494,8 @@ mod tests {
             u("http://a.test/"),
             u("http://a.test/"),
             vec![
-                Link {
-                    url: u("http://a.test/x?q=\"1\""),
-                    tag: LinkTag::A,
-                },
-                Link {
-                    url: u("http://b.test/y,z"),
-                    tag: LinkTag::Area,
-                },
+                Link::hyperlink(u("http://a.test/x?q=\"1\""), LinkTag::A),
+                Link::hyperlink(u("http://b.test/y,z"), LinkTag::Area),
             ],
         )
     }
@@ -421,6 +505,48 @@ mod tests {
         sink.write_page(&page()).await.expect("write");
         sink.finish(&Summary::default()).await.expect("finish");
         String::from_utf8(sink.into_inner()).expect("utf-8")
+    }
+
+    #[tokio::test]
+    async fn other_kinds_add_tag_and_attr_to_csv_and_graphml() {
+        use crate::extract::LinkAttr;
+        let u = |s: &str| Url::parse(s).expect("test URL");
+        let mut extended = page();
+        extended.links.push(Link {
+            url: u("http://a.test/i.png"),
+            tag: LinkTag::Img,
+            attribute: LinkAttr::Srcset,
+        });
+        let encode = async |format| {
+            let mut sink = WriterSink::new_for(Vec::new(), "mem", format, true, LinkKinds::ALL);
+            sink.write_page(&extended).await.expect("write");
+            sink.finish(&Summary::default()).await.expect("finish");
+            String::from_utf8(sink.into_inner()).expect("utf-8")
+        };
+        assert_eq!(
+            encode(Format::Csv).await,
+            "source,target,tag,attr\r\nhttp://a.test/,http://a.test/x?q=%221%22,a,href\r\n\
+             http://a.test/,\"http://b.test/y,z\",area,href\r\nhttp://a.test/,http://a.test/i.png,img,srcset\r\n"
+        );
+        let xml = encode(Format::Graphml).await;
+        assert!(xml.contains("<key id=\"attr\" for=\"edge\""), "{xml}");
+        assert!(
+            xml.contains("<data key=\"tag\">img</data><data key=\"attr\">srcset</data></edge>"),
+            "{xml}"
+        );
+        // Hyperlinks only: the output of before.
+        let mut sink =
+            WriterSink::new_for(Vec::new(), "mem", Format::Csv, true, LinkKinds::HYPERLINKS);
+        sink.write_page(&page()).await.expect("write");
+        sink.finish(&Summary::default()).await.expect("finish");
+        assert_eq!(
+            String::from_utf8(sink.into_inner()).expect("utf-8"),
+            encode_default(Format::Csv).await
+        );
+    }
+
+    async fn encode_default(format: Format) -> String {
+        encode(format, true).await
     }
 
     #[tokio::test]
@@ -473,10 +599,7 @@ mod tests {
         let u = |s: &str| Url::parse(s).expect("test URL");
         let links = targets
             .iter()
-            .map(|t| Link {
-                url: u(t),
-                tag: LinkTag::A,
-            })
+            .map(|t| Link::hyperlink(u(t), LinkTag::A))
             .collect();
         PageLinks::fetched(u(source), u(source), links)
     }

@@ -324,10 +324,7 @@ mod tests {
 
     fn page() -> PageLinks {
         let u = |s: &str| Url::parse(s).expect("test URL");
-        let link = Link {
-            url: u("http://a.test/1"),
-            tag: crate::extract::LinkTag::A,
-        };
+        let link = Link::hyperlink(u("http://a.test/1"), crate::extract::LinkTag::A);
         PageLinks::fetched(u("http://a.test/"), u("http://a.test/"), vec![link])
     }
 

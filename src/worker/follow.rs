@@ -63,15 +63,24 @@ fn rule_against(config: &Config, request: &Request) -> Option<LeftOut> {
     }
 }
 
-/// The links of a page at `parent` that a recursive crawl offers to the frontier;
-/// `root` is the scope root its children inherit.
+/// The links of a page at `parent` that a recursive crawl offers to the frontier:
+/// those it follows as pages ([`Link::is_followed`]: hyperlinks, frames, refreshes;
+/// a target found under several kinds is offered once). `root` is the scope root
+/// its children inherit.
 pub(super) fn children(config: &Config, parent: &Request, root: Arc<str>, links: &[Link]) -> Found {
     let mut found = Found::default();
     if !config.is_recursive() {
         return found;
     }
     found.follow.reserve(links.len());
+    let mut offered = rustc_hash::FxHashSet::default();
     for link in links {
+        // Without other kinds the links are hyperlinks, each target once.
+        if config.links.beyond_hyperlinks()
+            && (!link.is_followed() || !offered.insert(link.url.as_str()))
+        {
+            continue;
+        }
         let mut child = parent.child(link.url.clone());
         child.root = root.clone();
         found.offer(config, child);
@@ -247,6 +256,40 @@ mod tests {
     }
 
     #[test]
+    fn only_navigations_are_followed_each_target_once() {
+        use crate::extract::{LinkAttr, LinkKinds, LinkTag};
+        let config = Config::builder()
+            .depth(1)
+            .links(LinkKinds::ALL)
+            .build()
+            .expect("config");
+        let parent = Request::seed(u("http://a.test/"));
+        let link = |s: &str, tag, attribute| Link {
+            url: u(s),
+            tag,
+            attribute,
+        };
+        let links = [
+            link("http://a.test/img", LinkTag::Img, LinkAttr::Src),
+            link("http://a.test/page", LinkTag::A, LinkAttr::Href),
+            link("http://a.test/page", LinkTag::Iframe, LinkAttr::Src),
+            link("http://a.test/frame", LinkTag::Frame, LinkAttr::Src),
+            link("http://a.test/meta", LinkTag::Meta, LinkAttr::Content),
+            link(
+                "http://a.test/hdr",
+                LinkTag::Header,
+                LinkAttr::RefreshHeader,
+            ),
+            link("http://a.test/pre", LinkTag::Header, LinkAttr::LinkHeader),
+            link("http://a.test/js", LinkTag::Script, LinkAttr::Src),
+            link("http://a.test/form", LinkTag::Form, LinkAttr::Action),
+        ];
+        let found = children(&config, &parent, "a.test".into(), &links);
+        let followed: Vec<&str> = found.follow.iter().map(|r| r.url.path()).collect();
+        assert_eq!(followed, ["/page", "/frame", "/meta", "/hdr"]);
+    }
+
+    #[test]
     fn rules_are_counted_in_order() {
         let config = Config::builder()
             .depth(1)
@@ -262,10 +305,7 @@ mod tests {
             "http://a.test/a-very-long-path-indeed",
         ]
         .iter()
-        .map(|s| Link {
-            url: u(s),
-            tag: crate::extract::LinkTag::A,
-        })
+        .map(|s| Link::hyperlink(u(s), crate::extract::LinkTag::A))
         .collect();
         let found = children(&config, &parent, "a.test".into(), &links);
         let followed: Vec<&str> = found.follow.iter().map(|r| r.url.as_str()).collect();

@@ -8,6 +8,7 @@ use tracing::{debug, info};
 use url::Url;
 
 use crate::engine::{Shared, Slot};
+use crate::extract::{LinkAttr, LinkTag};
 use crate::fetch::{self, FetchError, Hop};
 use crate::frontier::queues::later;
 use crate::frontier::{Frontier, HostNews, Kind, Lease, fingerprint};
@@ -49,6 +50,27 @@ pub(super) struct Trace {
     /// The request's deadline, as it stood when the body was read: the parse is
     /// held to it too.
     pub deadline: Option<Instant>,
+    /// The final response's `Link:` and `Refresh:` header values, in order, when
+    /// the crawl writes header links (`--links header`).
+    pub link_headers: Vec<(LinkAttr, String)>,
+}
+
+/// The values of `headers`' `Link:` and `Refresh:` headers, in order (a value that is
+/// not UTF-8 is read lossily).
+fn link_headers(headers: &reqwest::header::HeaderMap) -> Vec<(LinkAttr, String)> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let attr = if name == reqwest::header::LINK {
+                LinkAttr::LinkHeader
+            } else if name.as_str() == "refresh" {
+                LinkAttr::RefreshHeader
+            } else {
+                return None;
+            };
+            Some((attr, String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        })
+        .collect()
 }
 
 impl Trace {
@@ -217,6 +239,9 @@ pub(super) async fn fetch<F: Frontier>(
                 trace.status = Some(status);
                 let content_type = fetch::content_type(&response).map(str::to_owned);
                 trace.content_type.clone_from(&content_type);
+                if config.links.contains(LinkTag::Header) && config.select.is_none() {
+                    trace.link_headers = link_headers(response.headers());
+                }
                 let declared = fetch::declared_type(content_type.as_deref()).is_some();
                 if let Some(t) = &content_type
                     && declared

@@ -17,7 +17,7 @@ use tracing::{debug, info, warn};
 use url::Url;
 
 use crate::engine::{Finished, Shared, Slot};
-use crate::extract::{ExtractOptions, Link, Stop};
+use crate::extract::{ExtractOptions, Link, LinkAttr, LinkFilter, Stop};
 use crate::fetch::FetchError;
 use crate::frontier::{Frontier, HostNews, Kind, Lease, Request, fingerprint};
 use crate::record::{Outcome, PageRecord, SkipReason};
@@ -321,7 +321,22 @@ async fn parse<F>(
             keep_fragments: config.keep_fragments,
             encoding: Some(encoding),
         };
-        extract::try_extract_links(final_url, &text, opts, check)
+        let filter = LinkFilter {
+            kinds: config.links,
+            select: config.select.clone(),
+        };
+        let mut extracted = extract::try_extract(final_url, &text, opts, &filter, check);
+        if !trace.link_headers.is_empty() {
+            let headers: Vec<(LinkAttr, &str)> = trace
+                .link_headers
+                .iter()
+                .map(|(attr, value)| (*attr, value.as_str()))
+                .collect();
+            let mut links = extract::header_links(final_url, &headers, opts);
+            links.append(&mut extracted.links);
+            extracted.links = links;
+        }
+        extracted
     };
     let extracted = if big && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
         tokio::task::block_in_place(parse)

@@ -17,6 +17,7 @@ mod faults;
 mod first_run;
 mod graph;
 mod hostile;
+mod kinds;
 mod limits;
 mod list;
 mod parse;

@@ -15,7 +15,10 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use url::Url;
 
-use crawl::extract::{ExtractOptions, Link, extract_links, links_in_document};
+use crawl::extract::{
+    ExtractOptions, Link, LinkFilter, LinkKinds, extract_links, links_in_document,
+    links_in_document_filtered, try_extract,
+};
 use crawl::sink::WriterSink;
 use crawl::{Format, PageLinks, Sink};
 
@@ -189,6 +192,85 @@ fn element() -> impl Strategy<Value = String> {
         1 => link.prop_map(|a| format!("<div><p><a {a} href=\"/second\">d</a>")),
         1 => Just("<p>text &amp; more</p>".to_owned()),
     ]
+}
+
+/// One piece of a document with links of every kind (`--links all`): each
+/// URL-bearing attribute, `srcset` lists (with commas inside URLs and descriptors),
+/// refreshes, and the conditions (`type=image`, `http-equiv`).
+fn any_kind_element() -> impl Strategy<Value = String> {
+    let value = || {
+        href()
+            .prop_flat_map(|h| attr("v", h))
+            .prop_map(|a| a[2..].to_owned())
+    };
+    let simple = (
+        select(
+            &[
+                ("link", "href"),
+                ("script", "src"),
+                ("img", "src"),
+                ("source", "src"),
+                ("iframe", "src"),
+                ("frame", "src"),
+                ("embed", "src"),
+                ("object", "data"),
+                ("video", "src"),
+                ("video", "poster"),
+                ("audio", "src"),
+                ("track", "src"),
+                ("form", "action"),
+                ("button", "formaction"),
+                ("blockquote", "cite"),
+                ("q", "cite"),
+                ("del", "cite"),
+                ("ins", "cite"),
+                ("a", "href"),
+                ("area", "href"),
+                ("base", "href"),
+            ][..],
+        ),
+        value(),
+    )
+        .prop_map(|((tag, name), v)| format!("<{tag} {name}={v}>x</{tag}>"));
+    let srcset = (
+        prop::collection::vec(
+            (
+                href(),
+                select(&["", " 1x", " 2x", " 100w", " 0w", ",", " (a, b)"][..]),
+            ),
+            1..4,
+        ),
+        select(&["img", "source"][..]),
+    )
+        .prop_map(|(candidates, tag)| {
+            let list: Vec<String> = candidates
+                .into_iter()
+                .map(|(h, d)| format!("{}{d}", h.replace(['"', ' '], "")))
+                .collect();
+            format!(
+                "<{tag} srcset=\"{}\">",
+                list.join(", ").replace('&', "&amp;")
+            )
+        });
+    let refresh = href().prop_map(|h| {
+        format!(
+            "<meta http-equiv=refresh content=\"0; url={}\">",
+            h.replace('&', "&amp;").replace('"', "&quot;")
+        )
+    });
+    let input = value().prop_map(|v| format!("<input type=image src={v}>"));
+    prop_oneof![
+        6 => simple,
+        2 => srcset,
+        1 => refresh,
+        1 => input,
+        1 => element(),
+    ]
+}
+
+/// A document of every kind of link.
+fn any_kind_document() -> impl Strategy<Value = String> {
+    prop::collection::vec(any_kind_element(), 0..12).prop_map(|v| v.concat())
 }
 
 /// Tag soup: the tokens that send the tree builder down its odd paths (foster
@@ -472,6 +554,34 @@ proptest! {
         let lean = extract_links(&base, &html, opts);
         let full = links_in_document(&base, &scraper::Html::parse_document(&html), opts);
         prop_assert_eq!(lean, full, "{}", html);
+    }
+
+    /// Every kind's targets are clean absolute http(s) URLs that round-trip, each
+    /// once per kind; the lean tree and scraper's agree on them.
+    #[test]
+    fn every_kinds_targets_are_clean_and_once_per_kind(
+        base in base_url(),
+        html in any_kind_document(),
+        encoding in encoding(),
+        keep_fragments in prop::bool::ANY,
+    ) {
+        let opts = ExtractOptions { keep_fragments, encoding };
+        let filter = LinkFilter { kinds: LinkKinds::ALL, select: None };
+        let links = try_extract(&base, &html, opts, &filter, || None).links;
+        let mut seen = std::collections::HashSet::new();
+        for link in &links {
+            check_links(std::slice::from_ref(link), keep_fragments)?;
+            let kind = if matches!(link.tag.as_str(), "a" | "area") { "a" } else { link.tag.as_str() };
+            prop_assert!(seen.insert((link.url.to_string(), kind)), "{} twice as {}", link.url, kind);
+        }
+        let full = links_in_document_filtered(&base, &scraper::Html::parse_document(&html), opts, &filter);
+        prop_assert_eq!(&links, &full, "{}", html);
+        // The default path gives the hyperlinks of before.
+        let hyperlinks = extract_links(&base, &html, opts);
+        let default = try_extract(&base, &html, opts, &LinkFilter::default(), || None).links;
+        prop_assert_eq!(hyperlinks, default);
+        let page = PageLinks::fetched(base.clone(), base, links);
+        check_formats(&page)?;
     }
 
     /// A single href, resolved against each base: the same invariants, with far more
