@@ -132,7 +132,8 @@ impl Crawler {
             return self.run_state(&dir, seeds, cancel).await;
         }
         let c = &self.config;
-        let pairs = OutputSink::open(&c.output, c.format, c.header_row, c.append).await?;
+        let pairs =
+            OutputSink::open_for(&c.output, c.format, c.header_row, c.append, c.links).await?;
         let records = match &c.pages {
             Some(path) => Some(
                 RecordsSink::create(path)
@@ -197,7 +198,8 @@ impl Crawler {
         let (pairs, records) = match &committed {
             Some(lengths) => {
                 let at = |i: usize| lengths.get(i).copied().unwrap_or(0);
-                let pairs = OutputSink::resume(out, c.format, c.header_row, at(0)).await?;
+                let pairs =
+                    OutputSink::resume_for(out, c.format, c.header_row, at(0), c.links).await?;
                 let records = match &c.pages {
                     Some(path) => Some(RecordsSink::resume(path, at(1)).await?),
                     None => None,
@@ -205,7 +207,8 @@ impl Crawler {
                 (pairs, records)
             }
             None => {
-                let pairs = OutputSink::open(&c.output, c.format, c.header_row, false).await?;
+                let pairs =
+                    OutputSink::open_for(&c.output, c.format, c.header_row, false, c.links).await?;
                 let records = match &c.pages {
                     Some(path) => Some(RecordsSink::create(path).await?),
                     None => None,

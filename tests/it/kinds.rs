@@ -168,6 +168,43 @@ fn cli_links_and_select() {
 }
 
 #[test]
+fn cli_csv_of_other_kinds_names_tag_and_attribute() {
+    let server = site();
+    let bin = Bin::new();
+    let url = server.url_str("/start.html");
+    bin.write("urls.txt", format!("{url}\n"));
+    let run = bin.run(&[
+        "-o",
+        "-",
+        "--links",
+        "a,script",
+        "--format",
+        "csv",
+        "--ignore-robots",
+    ]);
+    run.assert_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines.first(),
+        Some(&"source,target,tag,attr"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines.contains(&format!("{url},{},script,src", server.url_str("/app.js")).as_str()),
+        "{}",
+        run.stdout
+    );
+    let run = bin.run(&["-o", "-", "--format", "csv", "--ignore-robots"]);
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some("source,target"),
+        "the default's CSV is as it was"
+    );
+}
+
+#[test]
 fn cli_refuses_a_bad_selector_or_kind_with_exit_2() {
     let bin = Bin::new();
     bin.write("urls.txt", "http://127.0.0.1:9/\n");
