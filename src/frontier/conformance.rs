@@ -66,6 +66,21 @@ impl Clock for RealClock {
     }
 }
 
+/// Tokio's paused clock (a test started with `start_paused = true`, for a frontier
+/// that reads tokio's time): long waits cost nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PausedClock;
+
+impl Clock for PausedClock {
+    fn is_paused(&self) -> bool {
+        true
+    }
+
+    async fn pass(&self, d: Duration) {
+        tokio::time::advance(d).await;
+    }
+}
+
 /// Runs every check that does not depend on time passing.
 pub async fn run_untimed<F, M>(make: M)
 where

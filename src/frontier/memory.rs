@@ -251,8 +251,6 @@ impl Frontier for MemoryFrontier {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::super::conformance;
     use super::*;
 
@@ -265,20 +263,9 @@ mod tests {
         conformance::run_untimed(make).await;
     }
 
-    struct Paused;
-
-    impl conformance::Clock for Paused {
-        fn is_paused(&self) -> bool {
-            true
-        }
-        async fn pass(&self, d: Duration) {
-            tokio::time::advance(d).await;
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn conformance_with_paused_time() {
-        conformance::run_timed(make, &Paused).await;
+        conformance::run_timed(make, &conformance::PausedClock).await;
     }
 
     #[test]

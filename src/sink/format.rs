@@ -245,18 +245,9 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for WriterSink<W> {
     /// the bytes written to it).
     async fn checkpoint(&mut self, committed: &mut Committed) -> Result<(), Error> {
         self.flush().await?;
-        let file = match &self.sync {
-            Some(file) => Some(
-                file.try_clone()
-                    .await
-                    .map_err(|e| self.err(e))?
-                    .into_std()
-                    .await,
-            ),
-            None => None,
-        };
-        committed.push(self.written, &self.name, file);
-        Ok(())
+        committed
+            .push_synced(self.written, &self.name, self.sync.as_ref())
+            .await
     }
 }
 

@@ -76,6 +76,31 @@ impl Committed {
         }
     }
 
+    /// Adds a file's committed length with a duplicate of `sync`, the file's handle
+    /// when the sink writes to a file.
+    pub(crate) async fn push_synced(
+        &mut self,
+        length: u64,
+        name: &str,
+        sync: Option<&tokio::fs::File>,
+    ) -> Result<(), Error> {
+        let file = match sync {
+            Some(file) => Some(
+                file.try_clone()
+                    .await
+                    .map_err(|source| Error::Output {
+                        name: name.to_owned(),
+                        source,
+                    })?
+                    .into_std()
+                    .await,
+            ),
+            None => None,
+        };
+        self.push(length, name, file);
+        Ok(())
+    }
+
     /// Makes every file durable (fsync, on the blocking pool), and gives the lengths.
     ///
     /// # Errors

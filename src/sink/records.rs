@@ -168,18 +168,9 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Sink for RecordsSink<W> {
     /// file to sync when it is one.
     async fn checkpoint(&mut self, committed: &mut Committed) -> Result<(), Error> {
         self.flush().await?;
-        let file = match &self.sync {
-            Some(file) => Some(
-                file.try_clone()
-                    .await
-                    .map_err(|source| self.err(source))?
-                    .into_std()
-                    .await,
-            ),
-            None => None,
-        };
-        committed.push(self.written, &self.name, file);
-        Ok(())
+        committed
+            .push_synced(self.written, &self.name, self.sync.as_ref())
+            .await
     }
 }
 

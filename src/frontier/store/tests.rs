@@ -35,21 +35,10 @@ async fn conformance_without_time() {
     conformance::run_untimed(maker(root.path())).await;
 }
 
-struct Paused;
-
-impl conformance::Clock for Paused {
-    fn is_paused(&self) -> bool {
-        true
-    }
-    async fn pass(&self, d: Duration) {
-        tokio::time::advance(d).await;
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn conformance_with_paused_time() {
     let root = tempfile::tempdir().expect("tempdir");
-    conformance::run_timed(maker(root.path()), &Paused).await;
+    conformance::run_timed(maker(root.path()), &conformance::PausedClock).await;
 }
 
 async fn ready(f: &StoreFrontier) -> Lease {
