@@ -67,10 +67,13 @@ impl Clock for RealClock {
 }
 
 /// Tokio's paused clock (a test started with `start_paused = true`, for a frontier
-/// that reads tokio's time): long waits cost nothing.
+/// that reads tokio's time): long waits cost nothing. For the crate's own tests
+/// (tokio's `test-util`).
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PausedClock;
+pub(crate) struct PausedClock;
 
+#[cfg(test)]
 impl Clock for PausedClock {
     fn is_paused(&self) -> bool {
         true
