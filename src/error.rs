@@ -79,6 +79,33 @@ pub enum Error {
         /// Its value now.
         now: String,
     },
+    /// The shared frontier's server (`--frontier`) could not be reached or answered
+    /// with an error.
+    #[error("shared frontier {at}: {detail}")]
+    Shared {
+        /// The server's address (without a password).
+        at: String,
+        /// What is wrong.
+        detail: String,
+        /// The client's error, if one is the cause.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A worker joined a shared crawl with a setting that defines the crawl changed.
+    #[error(
+        "shared crawl {crawl} is a crawl with {setting} {was:?}, not {now:?}: start every \
+         worker with the same settings, or use another --crawl-id for a new crawl"
+    )]
+    SharedMismatch {
+        /// The crawl id.
+        crawl: String,
+        /// The setting, as its option.
+        setting: String,
+        /// Its value in the shared crawl.
+        was: String,
+        /// Its value in this worker.
+        now: String,
+    },
 }
 
 impl Error {

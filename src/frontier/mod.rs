@@ -52,6 +52,7 @@
 pub mod conformance;
 pub mod memory;
 pub(crate) mod queues;
+pub mod redis;
 pub mod store;
 
 use std::future::Future;
@@ -62,6 +63,7 @@ use serde::{Deserialize, Serialize};
 use url::{Position, Url};
 
 pub use memory::MemoryFrontier;
+pub use redis::RedisFrontier;
 pub use store::StoreFrontier;
 
 use crate::error::Error;

@@ -25,6 +25,7 @@ mod props;
 mod records;
 mod recursive;
 mod redirects;
+mod redis_frontier;
 mod report;
 mod report_browser;
 mod report_cdp;

@@ -7,6 +7,7 @@ pub mod logs;
 pub mod proxy;
 #[cfg(unix)]
 pub mod pty;
+pub mod redis;
 pub mod reply;
 pub mod server;
 pub mod tls;

@@ -1,0 +1,213 @@
+//! The shared frontier against real Redis servers (a single one and a 3-master
+//! Cluster): the frontier contract, leases that expire when their worker dies, the
+//! settings check, `--max-pages` across workers, and a lost server.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crawl::Error;
+use crawl::frontier::conformance::{self, RealClock};
+use crawl::frontier::{Done, Frontier, Policy, Pop, RedisFrontier, Request, Verdict};
+use crawl::record::Outcome;
+use url::Url;
+
+use crate::support::redis::{RedisCluster, RedisServer};
+
+fn u(s: &str) -> Url {
+    Url::parse(s).expect("test URL")
+}
+
+fn settings() -> Vec<(&'static str, String)> {
+    vec![("--depth", "3".to_owned())]
+}
+
+fn open_policy() -> Policy {
+    Policy {
+        probe_first: false,
+        min_gap: Duration::ZERO,
+        ..Policy::default()
+    }
+}
+
+async fn connect(url: &str, id: &str, policy: Policy, ttl: Duration) -> RedisFrontier {
+    RedisFrontier::connect(url, id, policy, &settings(), ttl)
+        .await
+        .expect("connects")
+}
+
+/// A maker of fresh crawls (new ids) on one connection.
+fn maker(base: &RedisFrontier) -> impl Fn(Policy) -> RedisFrontier + '_ {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    move |policy| {
+        let id = format!("conf-{}", N.fetch_add(1, Ordering::Relaxed));
+        base.sibling(&id, policy).expect("a crawl id")
+    }
+}
+
+async fn conformance_on(url: &str) {
+    let base = connect(url, "base", open_policy(), Duration::from_secs(60)).await;
+    conformance::run_untimed(maker(&base)).await;
+    conformance::run_timed(maker(&base), &RealClock).await;
+}
+
+#[tokio::test]
+async fn passes_the_conformance_suite_on_one_server() {
+    let server = RedisServer::start();
+    conformance_on(&server.url()).await;
+}
+
+#[tokio::test]
+async fn passes_the_conformance_suite_on_a_cluster() {
+    let cluster = tokio::task::spawn_blocking(RedisCluster::start)
+        .await
+        .expect("the cluster starts");
+    conformance_on(&cluster.url()).await;
+    let keys = cluster.keys_per_node();
+    assert!(
+        keys.iter().all(|&n| n > 0),
+        "a crawl's keys spread over every node: {keys:?}"
+    );
+}
+
+async fn ready(f: &RedisFrontier) -> crawl::frontier::Lease {
+    for _ in 0..2000 {
+        match f.pop().await.expect("pop") {
+            Pop::Ready(lease) => return lease,
+            Pop::Drained => panic!("drained while a request was expected"),
+            Pop::Wait(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    panic!("no request came");
+}
+
+#[tokio::test]
+async fn a_dead_workers_lease_expires_and_another_worker_takes_it() {
+    let server = RedisServer::start();
+    let ttl = Duration::from_millis(300);
+    let a = connect(&server.url(), "dies", open_policy(), ttl).await;
+    let b = connect(&server.url(), "dies", open_policy(), ttl).await;
+    let verdicts = a
+        .push(vec![Request::seed(u("http://a.test/1"))])
+        .await
+        .expect("push");
+    assert_eq!(verdicts, [Verdict::Queued]);
+    let lease = ready(&a).await;
+    // Worker a dies holding the lease: b waits, and takes the request when it expires.
+    drop(a);
+    let again = ready(&b).await;
+    assert_eq!(again.request.url.as_str(), "http://a.test/1");
+    assert!(
+        b.complete(lease, Done::new(Outcome::Fetched))
+            .await
+            .is_err(),
+        "the dead worker's lease is no longer held"
+    );
+    b.complete(again, Done::new(Outcome::Fetched))
+        .await
+        .expect("complete");
+    assert!(matches!(b.pop().await.expect("pop"), Pop::Drained));
+    let status = b.status().await.expect("status");
+    assert_eq!((status.done, status.expired, status.seen), (1, 1, 1));
+}
+
+#[tokio::test]
+async fn a_renewed_lease_does_not_expire() {
+    let server = RedisServer::start();
+    let ttl = Duration::from_millis(300);
+    let a = connect(&server.url(), "renew", open_policy(), ttl).await;
+    a.push(vec![Request::seed(u("http://a.test/1"))])
+        .await
+        .expect("push");
+    let lease = ready(&a).await;
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        a.renew(&lease).await.expect("renew");
+        assert!(matches!(a.pop().await.expect("pop"), Pop::Wait(_)));
+    }
+    a.complete(lease, Done::new(Outcome::Fetched))
+        .await
+        .expect("the renewed lease is still held");
+}
+
+#[tokio::test]
+async fn workers_with_other_settings_are_refused() {
+    let server = RedisServer::start();
+    let _first = connect(&server.url(), "set", open_policy(), Duration::from_secs(9)).await;
+    let other = [("--depth", "5".to_owned())];
+    let err = RedisFrontier::connect(
+        &server.url(),
+        "set",
+        open_policy(),
+        &other,
+        Duration::from_secs(9),
+    )
+    .await
+    .expect_err("other settings are refused");
+    assert!(
+        matches!(&err, Error::SharedMismatch { setting, was, now, .. }
+            if setting == "--depth" && was == "3" && now == "5"),
+        "{err}"
+    );
+    // Same settings, another id: a new crawl.
+    RedisFrontier::connect(
+        &server.url(),
+        "set-2",
+        open_policy(),
+        &other,
+        Duration::from_secs(9),
+    )
+    .await
+    .expect("another id is another crawl");
+}
+
+#[tokio::test]
+async fn max_pages_holds_across_workers() {
+    let server = RedisServer::start();
+    let policy = Policy {
+        max_pages: Some(30),
+        ..open_policy()
+    };
+    let ttl = Duration::from_secs(30);
+    let a = connect(&server.url(), "max", policy, ttl).await;
+    let b = connect(&server.url(), "max", policy, ttl).await;
+    let batch = |from: usize| -> Vec<Request> {
+        (from..from + 25)
+            .map(|i| Request::seed(u(&format!("http://h{}.test/{i}", i % 5))))
+            .collect()
+    };
+    let (x, y) = tokio::join!(a.push(batch(0)), b.push(batch(100)));
+    let queued = x
+        .expect("push")
+        .into_iter()
+        .chain(y.expect("push"))
+        .filter(|v| *v == Verdict::Queued)
+        .count();
+    assert_eq!(queued, 30, "exactly max_pages pages queued by two workers");
+    assert_eq!(a.queued().await.expect("queued"), 30);
+}
+
+#[tokio::test]
+async fn a_lost_server_is_an_error_naming_it_not_a_hang() {
+    let mut server = RedisServer::start();
+    let a = connect(&server.url(), "lost", open_policy(), Duration::from_secs(9)).await;
+    a.push(vec![Request::seed(u("http://a.test/1"))])
+        .await
+        .expect("push");
+    server.kill();
+    let err = a.pop().await.expect_err("the server is gone");
+    let port = server.port().to_string();
+    assert!(
+        matches!(&err, Error::Shared { at, .. } if at.contains(&port)),
+        "{err}"
+    );
+    let err = RedisFrontier::connect(
+        &server.url(),
+        "lost",
+        open_policy(),
+        &settings(),
+        Duration::from_secs(9),
+    )
+    .await
+    .expect_err("nothing to connect to");
+    assert!(err.to_string().contains(&port), "{err}");
+}
