@@ -47,9 +47,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// File with one URL per line; `-` reads stdin
-    #[arg(default_value = DEFAULT_INPUT)]
-    pub input: String,
+    /// File with one URL per line; `-` reads stdin [default: urls.txt; none for a
+    /// worker joining a shared crawl with --frontier]
+    pub input: Option<String>,
 
     /// Where to write the pairs; `-` writes stdout
     #[arg(short, long, default_value = DEFAULT_OUTPUT)]
@@ -223,6 +223,18 @@ pub struct Cli {
     /// With --state: how often the output is made durable and the state committed
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration, help_heading = "Resume")]
     pub commit_interval: Duration,
+
+    /// Share the crawl with other workers through Redis or Valkey: redis://HOST:PORT/DB,
+    /// rediss://…, or redis+cluster://H1:P1,H2:P2
+    #[arg(long, value_name = "URL", help_heading = "Shared crawl")]
+    pub frontier: Option<String>,
+    /// The shared crawl's name: workers with the same --frontier and --crawl-id share
+    /// one crawl (letters, digits, '.', '_', '-')
+    #[arg(long, value_name = "NAME", help_heading = "Shared crawl")]
+    pub crawl_id: Option<String>,
+    /// Print the shared crawl's counters (queued, leased, done, failed, hosts) and exit
+    #[arg(long, requires = "frontier", help_heading = "Shared crawl")]
+    pub status: bool,
 }
 
 /// Commands other than crawling.
@@ -348,7 +360,11 @@ impl Cli {
     /// The validated configuration these options describe.
     pub fn to_config(&self) -> Result<Config, crawl::Error> {
         let mut builder = Config::builder()
-            .input(Input::from_arg(&self.input))
+            .input(match (&self.input, &self.frontier) {
+                (Some(input), _) => Input::from_arg(input),
+                (None, Some(_)) => Input::None,
+                (None, None) => Input::from_arg(DEFAULT_INPUT),
+            })
             .output(Output::from_arg(&self.output))
             .format(match self.format {
                 FormatArg::Tsv => Format::Tsv,
@@ -393,7 +409,9 @@ impl Cli {
             .proxy(self.proxy.clone())
             .report(self.report.clone())
             .state(self.state.clone())
-            .commit_interval(self.commit_interval);
+            .commit_interval(self.commit_interval)
+            .frontier(self.frontier.clone())
+            .crawl_id(self.crawl_id.clone());
         if let Some(pages) = self.max_pages {
             builder = builder.max_pages(pages);
         }

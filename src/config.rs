@@ -67,6 +67,8 @@ pub enum Input {
     Stdin,
     /// A file.
     Path(PathBuf),
+    /// No list: a worker that joins a shared crawl ([`Config::frontier`]) others seeded.
+    None,
 }
 
 /// Where the pairs go.
@@ -93,6 +95,7 @@ impl Input {
         match self {
             Input::Stdin => "<stdin>".to_owned(),
             Input::Path(p) => p.display().to_string(),
+            Input::None => "<none>".to_owned(),
         }
     }
 }
@@ -259,6 +262,14 @@ pub struct Config {
     /// committed with them: what a crash loses and redoes. Default
     /// [`DEFAULT_COMMIT_INTERVAL`].
     pub commit_interval: Duration,
+    /// Share the crawl with other workers through Redis or Valkey at this address
+    /// (`redis://HOST:PORT/DB`, `rediss://…`, `redis+cluster://H1:P1,H2:P2`; see
+    /// [`RedisFrontier`](crate::frontier::RedisFrontier)), with [`Config::crawl_id`].
+    /// Default none: the crawl is this process's alone.
+    pub frontier: Option<String>,
+    /// The shared crawl's name: every worker with the same id and
+    /// [`Config::frontier`] shares one crawl.
+    pub crawl_id: Option<String>,
 }
 
 impl Default for Config {
@@ -302,6 +313,8 @@ impl Default for Config {
             proxy: None,
             report: None,
             state: None,
+            frontier: None,
+            crawl_id: None,
             commit_interval: DEFAULT_COMMIT_INTERVAL,
         }
     }
@@ -476,6 +489,29 @@ impl Config {
                 );
             }
         }
+        match (&c.frontier, &c.crawl_id) {
+            (Some(_), None) => {
+                return bad("--frontier needs --crawl-id NAME: the shared crawl to join".into());
+            }
+            (None, Some(_)) => {
+                return bad("--crawl-id names a shared crawl: give its --frontier too".into());
+            }
+            (Some(_), Some(_)) if c.state.is_some() => {
+                return bad(
+                    "--state and --frontier: a shared crawl's state is in Redis, and survives \
+                     its workers"
+                        .into(),
+                );
+            }
+            (None, None) if c.input == Input::None => {
+                return bad(
+                    "no URL list: only a worker joining a shared crawl (--frontier) \
+                            may start without one"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
         if c.output == Output::Stdout && c.report.as_deref() == Some(std::path::Path::new("-")) {
             return bad("the report and the output cannot both go to stdout".into());
         }
@@ -626,6 +662,10 @@ impl ConfigBuilder {
         commit_interval: Duration,
         /// See [`Config::report`].
         report: Option<PathBuf>,
+        /// See [`Config::frontier`].
+        frontier: Option<String>,
+        /// See [`Config::crawl_id`].
+        crawl_id: Option<String>,
     }
 
     /// See [`Config::concurrency`]. `build` refuses 0.

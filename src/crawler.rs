@@ -12,7 +12,7 @@ use crate::config::{Config, Output};
 use crate::engine::Shared;
 use crate::error::Error;
 use crate::fetch::Fetcher;
-use crate::frontier::{Frontier, MemoryFrontier, Policy, StoreFrontier};
+use crate::frontier::{Frontier, MemoryFrontier, Policy, RedisFrontier, StoreFrontier};
 use crate::input::Seeds;
 use crate::robots::RobotsCache;
 use crate::sink::{OutputSink, RecordsSink, Sink};
@@ -131,6 +131,27 @@ impl Crawler {
         if let Some(dir) = self.config.state.clone() {
             return self.run_state(&dir, seeds, cancel).await;
         }
+        if let (Some(target), Some(id)) = (&self.config.frontier, &self.config.crawl_id) {
+            let frontier = RedisFrontier::connect(
+                target,
+                id,
+                self.policy(),
+                &self.shared_settings(),
+                self.lease_ttl(),
+            )
+            .await?;
+            tracing::info!("{}: joined the shared crawl {id}", frontier.address());
+            let sink = self.open_sink().await?;
+            return self.run(seeds, frontier, sink, cancel).await;
+        }
+        let sink = self.open_sink().await?;
+        let frontier = self.memory_frontier();
+        self.run(seeds, frontier, sink, cancel).await
+    }
+
+    /// The sink [`Crawler::run_io`] writes to: the pairs, the `--pages` records and
+    /// the live report.
+    async fn open_sink(&self) -> Result<impl Sink + use<>, Error> {
         let c = &self.config;
         let pairs =
             OutputSink::open_for(&c.output, c.format, c.header_row, c.append, c.links).await?;
@@ -142,10 +163,28 @@ impl Crawler {
             ),
             None => None,
         };
-        let report = crate::report::LiveReport::new(c);
-        let frontier = self.memory_frontier();
-        self.run(seeds, frontier, (pairs, (records, report)), cancel)
-            .await
+        Ok((pairs, (records, crate::report::LiveReport::new(c))))
+    }
+
+    /// The settings every worker of a shared crawl must agree on: those of
+    /// [`Config::defining_settings`] and the politeness rules, which the frontier
+    /// enforces for all workers together.
+    pub fn shared_settings(&self) -> Vec<(&'static str, String)> {
+        let c = &self.config;
+        let mut settings = c.defining_settings();
+        settings.push(("--host-concurrency", c.host_concurrency.to_string()));
+        settings.push((
+            "--host-delay",
+            humantime::format_duration(c.host_delay).to_string(),
+        ));
+        settings
+    }
+
+    /// How long a shared crawl's lease lasts unless renewed: a page's deadline
+    /// (`--timeout`) and ten seconds more. A live worker renews its leases at half
+    /// that, so only a dead or stalled worker's leases expire.
+    pub fn lease_ttl(&self) -> Duration {
+        self.config.timeout + Duration::from_secs(10)
     }
 
     /// The settings a crawl kept in a state directory is defined by: those of
@@ -164,6 +203,7 @@ impl Crawler {
             match &c.input {
                 crate::config::Input::Stdin => "<stdin>".to_owned(),
                 crate::config::Input::Path(p) => path(p),
+                crate::config::Input::None => "<none>".to_owned(),
             },
         ));
         settings.push((

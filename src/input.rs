@@ -140,6 +140,7 @@ impl Seeds {
         let name = input.display_name();
         let reader: Pin<Box<dyn AsyncBufRead + Send>> = match input {
             Input::Stdin => Box::pin(BufReader::new(tokio::io::stdin())),
+            Input::None => Box::pin(BufReader::new(tokio::io::empty())),
             Input::Path(path) => {
                 let file = tokio::fs::File::open(path)
                     .await

@@ -76,7 +76,7 @@ pub use config::{Config, ConfigBuilder, Format, Input, Output, Scope};
 pub use crawler::{Crawler, crawl};
 pub use error::{Error, Result};
 pub use extract::{Link, LinkAttr, LinkFilter, LinkKinds, LinkTag, Select};
-pub use frontier::{Frontier, MemoryFrontier, StoreFrontier};
+pub use frontier::{Frontier, MemoryFrontier, RedisFrontier, StoreFrontier};
 pub use input::Seeds;
 pub use record::{Outcome, PageRecord, SkipReason};
 pub use sink::{Committed, MemorySink, OutputSink, PageLinks, RecordsSink, Sink};

@@ -86,7 +86,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FATAL);
         }
     };
-    let code = runtime.block_on(run(config, cli.quiet, progress));
+    let code = if cli.status {
+        runtime.block_on(status(&config))
+    } else {
+        runtime.block_on(run(config, cli.quiet, progress))
+    };
     // Do not wait for a blocking read of stdin that may never end.
     runtime.shutdown_background();
     ExitCode::from(code)
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
 async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) -> u8 {
     let cancel = CancellationToken::new();
     let signal = tokio::spawn(watch_signals(cancel.clone(), progress.clone()));
+    let shared = config.frontier.is_some();
     let crawler = match Crawler::new(config).context("cannot start the crawl") {
         Ok(c) => c,
         Err(e) => return fatal(&e),
@@ -127,7 +132,11 @@ async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) 
                 );
                 return exit::FATAL;
             }
-            // Some pages failing is a normal crawl; none fetched at all is not.
+            // Some pages failing is a normal crawl; none fetched at all is not. A
+            // worker of a shared crawl may have fetched nothing while others did.
+            if shared {
+                return exit::OK;
+            }
             match verdict::nothing_fetched(&summary) {
                 Some(verdict) => {
                     let _ = writeln!(std::io::stderr(), "error: {verdict}");
@@ -137,9 +146,53 @@ async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) 
             }
         }
         Err(e) if e.is_broken_pipe() => exit::OK,
-        Err(e @ crawl::Error::Mismatch { .. }) => {
+        Err(e @ (crawl::Error::Mismatch { .. } | crawl::Error::SharedMismatch { .. })) => {
             let _ = writeln!(std::io::stderr(), "error: {e}");
             exit::USAGE
+        }
+        Err(e) => fatal(&anyhow::Error::new(e)),
+    }
+}
+
+/// `--status`: prints the shared crawl's counters.
+async fn status(config: &crawl::Config) -> u8 {
+    let (Some(target), Some(id)) = (&config.frontier, &config.crawl_id) else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: --status needs --frontier and --crawl-id"
+        );
+        return exit::USAGE;
+    };
+    match crawl::RedisFrontier::status_of(target, id).await {
+        Ok(s) => {
+            let state = if s.is_idle() {
+                "idle (over, or not begun)"
+            } else {
+                "running"
+            };
+            let _ = write!(
+                std::io::stdout(),
+                "crawl {id}: {state}\n\
+                 queued    {}\n\
+                 retrying  {}\n\
+                 leased    {}\n\
+                 done      {}\n\
+                 failed    {}\n\
+                 skipped   {}\n\
+                 expired   {}\n\
+                 hosts     {}\n\
+                 seen      {}\n",
+                s.queued,
+                s.retrying,
+                s.leased,
+                s.done,
+                s.failed,
+                s.skipped,
+                s.expired,
+                s.hosts,
+                s.seen
+            );
+            exit::OK
         }
         Err(e) => fatal(&anyhow::Error::new(e)),
     }

@@ -292,6 +292,11 @@ impl RedisFrontier {
         }
     }
 
+    /// The server's address, without a password.
+    pub fn address(&self) -> &str {
+        &self.at
+    }
+
     /// The crawl's counters, summed over its shards.
     ///
     /// # Errors
