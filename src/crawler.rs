@@ -340,6 +340,7 @@ impl Crawler {
                 config.timeout,
                 config.retry_base.max(Duration::from_secs(1)),
             )
+            .with_store(frontier.robots_store())
         });
         let permits = Arc::new(Semaphore::new(config.concurrency.get()));
         let shared = Arc::new(Shared {

@@ -5,6 +5,9 @@
 //! the `texting_robots` crate. This module decides what each fetch outcome means:
 //! 2xx is parsed (the first 500 KiB), 4xx allows everything, and 5xx or an unreachable
 //! server disallows everything (RFC 9309 §2.3.1.3-4) until a retry finds it back.
+//!
+//! A shared crawl keeps what one worker read in a [`RobotsStore`] (the frontier's
+//! server), so each origin's robots.txt is fetched once for all workers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -116,6 +119,39 @@ impl RobotsEntry {
     }
 }
 
+/// What a worker read of an origin's robots.txt, kept for the other workers of a
+/// shared crawl (an unreachable robots.txt is not kept: each worker retries it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// A 2xx body and the URL it was read from (after redirects).
+    Body {
+        /// Where the body came from (`Sitemap:` lines resolve against it).
+        base: Url,
+        /// The body, up to [`MAX_ROBOTS_LEN`].
+        body: Vec<u8>,
+    },
+    /// No robots.txt (4xx, too many redirects): everything allowed.
+    AllowAll,
+}
+
+/// Where robots.txt read by one worker is shared with the others
+/// ([`Frontier::robots_store`](crate::Frontier::robots_store)). Errors are the
+/// store's; the cache then reads robots.txt itself.
+pub trait RobotsStore: Send + Sync + std::fmt::Debug {
+    /// What is kept for the origin of `url`, if anything.
+    fn load<'a>(
+        &'a self,
+        url: &'a Url,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<Stored>, crate::Error>>;
+
+    /// Keeps `stored` for the origin of `url` (for a day at most, RFC 9309 §2.4).
+    fn store<'a>(
+        &'a self,
+        url: &'a Url,
+        stored: &'a Stored,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), crate::Error>>;
+}
+
 /// The product token robots.txt groups are matched against: the user agent's first
 /// word before any `/`, kept to letters, `_` and `-` (RFC 9309 §2.2.1).
 pub fn product_token(user_agent: &str) -> String {
@@ -138,6 +174,7 @@ pub struct RobotsCache {
     timeout: Duration,
     retry_after_failure: Duration,
     entries: Mutex<Entries>,
+    store: Option<Arc<dyn RobotsStore>>,
 }
 
 type Cell = Arc<OnceCell<Arc<RobotsEntry>>>;
@@ -189,7 +226,15 @@ impl RobotsCache {
             timeout,
             retry_after_failure,
             entries: Mutex::default(),
+            store: None,
         }
+    }
+
+    /// Shares what is read through `store` (a shared crawl's), when there is one.
+    #[must_use]
+    pub fn with_store(mut self, store: Option<Arc<dyn RobotsStore>>) -> Self {
+        self.store = store;
+        self
     }
 
     /// The robots.txt of `url`'s origin, fetched now if not cached. Returns the entry
@@ -229,8 +274,37 @@ impl RobotsCache {
         let Ok(robots_url) = page.join("/robots.txt") else {
             return Arc::new(RobotsEntry::allow_all());
         };
+        if let Some(store) = &self.store {
+            match store.load(&robots_url).await {
+                Ok(Some(Stored::Body { base, body })) => {
+                    return Arc::new(RobotsEntry::parse(&self.token, &body, &base));
+                }
+                Ok(Some(Stored::AllowAll)) => return Arc::new(RobotsEntry::allow_all()),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(
+                    "{}: the shared robots.txt could not be read ({e}); reading it here",
+                    crate::redact::url(&robots_url)
+                ),
+            }
+        }
         let outcome =
             tokio::time::timeout(self.timeout, self.fetch_body(fetcher, &robots_url)).await;
+        let keep = match &outcome {
+            Ok(Ok(Some((body, base)))) => Some(Stored::Body {
+                base: base.clone(),
+                body: body.clone(),
+            }),
+            Ok(Ok(None)) => Some(Stored::AllowAll),
+            _ => None,
+        };
+        if let (Some(store), Some(keep)) = (&self.store, &keep)
+            && let Err(e) = store.store(&robots_url, keep).await
+        {
+            tracing::warn!(
+                "{}: robots.txt could not be shared with the other workers: {e}",
+                crate::redact::url(&robots_url)
+            );
+        }
         let unreachable = |error: FetchError| RobotsEntry {
             rules: RobotsRules::Unreachable {
                 error,

@@ -320,6 +320,13 @@ pub trait Frontier: Send + Sync + 'static {
     /// after its lease expired or its crawl was killed), `false` for any other.
     fn first(&self, lease: &Lease, key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
 
+    /// Where robots.txt read by this worker is shared with the others of the crawl
+    /// (a frontier shared by many workers), so each origin's is fetched once. `None`
+    /// by default: the crawl's own cache is enough.
+    fn robots_store(&self) -> Option<Arc<dyn crate::robots::RobotsStore>> {
+        None
+    }
+
     /// Requests waiting (queued or waiting for a retry), not leased.
     fn queued(&self) -> impl Future<Output = Result<u64, Error>> + Send;
 

@@ -211,3 +211,89 @@ async fn a_lost_server_is_an_error_naming_it_not_a_hang() {
     .expect_err("nothing to connect to");
     assert!(err.to_string().contains(&port), "{err}");
 }
+
+/// Two workers (two crawlers in this process) share one crawl: every page is fetched
+/// once, robots.txt once for both, and the two sinks together hold what one crawl
+/// writes.
+#[tokio::test]
+async fn two_workers_share_the_pages_and_robots_txt() {
+    use crate::support::{Reply, Routes, TestServer, config, crawl, guard};
+    use crawl::{CancellationToken, Crawler, MemorySink, Seeds};
+
+    let site = TestServer::start(
+        Routes::new()
+            .robots("User-agent: *\nDisallow: /private\n")
+            .dynamic("/p/", |path| {
+                let n: u32 = path.trim_start_matches("/p/").parse().unwrap_or(0);
+                let links: String = [2 * n + 1, 2 * n + 2]
+                    .iter()
+                    .filter(|&&m| m < 40)
+                    .map(|m| format!("<a href=\"/p/{m}\">{m}</a>"))
+                    .collect();
+                Reply::delayed(
+                    Duration::from_millis(40),
+                    Reply::html(format!("{links}<a href=\"/private\">x</a>")),
+                )
+            }),
+    );
+    let seed = site.url("/p/0");
+    // Two requests at a time each, so neither worker can take every slot of the host.
+    let cfg = || config().depth(20).concurrency(2).build().expect("config");
+    let single = crawl(cfg(), [seed.clone()]).await;
+    let mut expected: Vec<(String, String)> = single.pairs();
+    expected.sort();
+    let robots_alone = site.hits("/robots.txt");
+    let pages_alone = site.total_hits();
+
+    let server = RedisServer::start();
+    let worker = |sink: MemorySink| {
+        let url = server.url();
+        let seed = seed.clone();
+        async move {
+            let crawler = Crawler::new(cfg()).expect("crawler");
+            let frontier = RedisFrontier::connect(
+                &url,
+                "two",
+                crawler.policy(),
+                &crawler.shared_settings(),
+                crawler.lease_ttl(),
+            )
+            .await
+            .expect("connects");
+            crawler
+                .run(
+                    Seeds::from_urls([seed]),
+                    frontier,
+                    sink,
+                    CancellationToken::new(),
+                )
+                .await
+                .expect("the worker's crawl")
+        }
+    };
+    let (a, b) = (MemorySink::new(), MemorySink::new());
+    let (sa, sb) = guard(async { tokio::join!(worker(a.clone()), worker(b.clone())) }).await;
+    let mut got: Vec<(String, String)> = a.pairs().into_iter().chain(b.pairs()).collect();
+    got.sort();
+    assert_eq!(
+        got, expected,
+        "the two workers wrote what one crawl writes, once"
+    );
+    assert_eq!(
+        site.hits("/robots.txt") - robots_alone,
+        1,
+        "robots.txt is read once for both workers"
+    );
+    assert_eq!(
+        site.total_hits() - pages_alone,
+        pages_alone,
+        "every page fetched once by one of the workers"
+    );
+    assert_eq!(sa.pages + sb.pages, single.summary.pages);
+    assert!(
+        sa.pages > 0 && sb.pages > 0,
+        "both workers fetched pages: {} and {}",
+        sa.pages,
+        sb.pages
+    );
+}

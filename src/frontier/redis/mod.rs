@@ -33,6 +33,7 @@
 //! | `crawl:{ID/S}:leases`, `lp` | sorted set, hash | leases by expiry; each lease's host and request |
 //! | `crawl:{ID/S}:delayed` | sorted set | retries by when they are due |
 //! | `crawl:{ID/S}:claims`, `firsts` | hashes | redirect targets and once-per-crawl keys, by the request that claimed them |
+//! | `crawl:{ID/S}:robots:ORIGIN` | string | the origin's robots.txt, read once for all workers, kept a day |
 //! | `crawl:{ID/S}:n` | hash | counters: queued, done, failed, skipped, retried, expired, lease sequence, version |
 //!
 //! The crawl is over when every shard has nothing queued, waiting or leased, seen in
@@ -42,8 +43,8 @@
 mod conn;
 
 use std::future::Future;
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 
 use ::redis::{Script, Value};
@@ -55,6 +56,7 @@ use url::Url;
 use super::{Done, Frontier, HostNews, Lease, Policy, Pop, Request, Verdict, fingerprint};
 use crate::error::Error;
 use crate::record::Outcome;
+use crate::robots::Stored;
 pub(crate) use conn::Conn;
 
 /// How often a waiting worker looks again for work other workers made.
@@ -189,16 +191,16 @@ impl RedisFrontier {
         let json = serde_json::to_string(&ours).map_err(|e| Error::Frontier(Box::new(e)))?;
         let fail = |e| conn::failed(&at, e);
         let _: i64 = conn
-            .query(redis::cmd("HSETNX").arg(&meta).arg("shards").arg(shards))
+            .query(::redis::cmd("HSETNX").arg(&meta).arg("shards").arg(shards))
             .await
             .map_err(fail)?;
         let set: i64 = conn
-            .query(redis::cmd("HSETNX").arg(&meta).arg("settings").arg(&json))
+            .query(::redis::cmd("HSETNX").arg(&meta).arg("settings").arg(&json))
             .await
             .map_err(fail)?;
         if set == 0 {
             let theirs: String = conn
-                .query(redis::cmd("HGET").arg(&meta).arg("settings"))
+                .query(::redis::cmd("HGET").arg(&meta).arg("settings"))
                 .await
                 .map_err(fail)?;
             let theirs: Vec<(String, String)> =
@@ -223,7 +225,7 @@ impl RedisFrontier {
             }
         }
         let shards: usize = conn
-            .query(redis::cmd("HGET").arg(&meta).arg("shards"))
+            .query(::redis::cmd("HGET").arg(&meta).arg("shards"))
             .await
             .map_err(fail)?;
         Ok(Self::attach(conn, at, crawl_id, shards, policy, lease_ttl))
@@ -241,7 +243,7 @@ impl RedisFrontier {
         let at = conn::redacted(target);
         let meta = format!("crawl:{{{crawl_id}}}:meta");
         let shards: Option<usize> = conn
-            .query(redis::cmd("HGET").arg(&meta).arg("shards"))
+            .query(::redis::cmd("HGET").arg(&meta).arg("shards"))
             .await
             .map_err(|e| conn::failed(&at, e))?;
         let Some(shards) = shards else {
@@ -530,6 +532,96 @@ impl RedisFrontier {
     }
 }
 
+/// robots.txt shared by a crawl's workers: `crawl:{ID/S}:robots:ORIGIN` in the shard
+/// of the origin's host, `B` + base URL + newline + body, or `A` (allow all), kept
+/// for a day (RFC 9309 §2.4).
+#[derive(Debug)]
+struct SharedRobots {
+    conn: Conn,
+    at: String,
+    id: String,
+    shards: usize,
+}
+
+/// How long shared robots.txt is kept.
+const ROBOTS_TTL: Duration = Duration::from_secs(86_400);
+
+impl SharedRobots {
+    fn key(&self, url: &Url) -> String {
+        let host = url.host_str().unwrap_or_default();
+        let shard = (xxhash_rust::xxh3::xxh3_64(host.as_bytes()) % self.shards as u64) as usize;
+        format!(
+            "crawl:{{{}/{shard}}}:robots:{}",
+            self.id,
+            url.origin().ascii_serialization()
+        )
+    }
+}
+
+impl crate::robots::RobotsStore for SharedRobots {
+    fn load<'a>(
+        &'a self,
+        url: &'a Url,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<Stored>, Error>> {
+        Box::pin(async move {
+            let value: Option<Vec<u8>> = self
+                .conn
+                .query(::redis::cmd("GET").arg(self.key(url)))
+                .await
+                .map_err(|e| conn::failed(&self.at, e))?;
+            let Some(value) = value else {
+                return Ok(None);
+            };
+            Ok(match value.split_first() {
+                Some((b'A', _)) => Some(Stored::AllowAll),
+                Some((b'B', rest)) => {
+                    let at = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                    let base = std::str::from_utf8(&rest[..at])
+                        .ok()
+                        .and_then(|b| Url::parse(b).ok());
+                    base.map(|base| Stored::Body {
+                        base,
+                        body: rest.get(at + 1..).unwrap_or_default().to_vec(),
+                    })
+                }
+                _ => None,
+            })
+        })
+    }
+
+    fn store<'a>(
+        &'a self,
+        url: &'a Url,
+        stored: &'a Stored,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let value = match stored {
+                Stored::AllowAll => b"A".to_vec(),
+                Stored::Body { base, body } => {
+                    let mut v = Vec::with_capacity(base.as_str().len() + body.len() + 2);
+                    v.push(b'B');
+                    v.extend_from_slice(base.as_str().as_bytes());
+                    v.push(b'\n');
+                    v.extend_from_slice(body);
+                    v
+                }
+            };
+            let _: () = self
+                .conn
+                .query(
+                    ::redis::cmd("SET")
+                        .arg(self.key(url))
+                        .arg(value)
+                        .arg("PX")
+                        .arg(ms(ROBOTS_TTL)),
+                )
+                .await
+                .map_err(|e| conn::failed(&self.at, e))?;
+            Ok(())
+        })
+    }
+}
+
 #[derive(Debug, Default)]
 struct Swept {
     ready: Option<Lease>,
@@ -698,6 +790,15 @@ impl Frontier for RedisFrontier {
         ];
         let mine: i64 = self.run(&MARK, self.shard_of(key), &args).await?;
         Ok(mine == 1)
+    }
+
+    fn robots_store(&self) -> Option<Arc<dyn crate::robots::RobotsStore>> {
+        Some(Arc::new(SharedRobots {
+            conn: self.conn.clone(),
+            at: self.at.clone(),
+            id: self.id.clone(),
+            shards: self.shards,
+        }))
     }
 
     async fn queued(&self) -> Result<u64, Error> {
