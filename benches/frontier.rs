@@ -11,12 +11,19 @@
 //!
 //! Run: `cargo bench --bench frontier -- store 10000000` (a second count caps the
 //! drain; all by default; add `trace` for a line of memory figures at every commit).
+//!
+//! With `redis URL`, the same URLs are pushed into a new crawl of the shared frontier
+//! at `URL` (a redis-server of your own on loopback), then popped and completed one at
+//! a time: it reports the rates and Redis's memory (`used_memory`) per URL queued and
+//! per URL seen. Run: `cargo bench --bench frontier -- redis redis://127.0.0.1:PORT/0 200000`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crawl::MemoryFrontier;
-use crawl::frontier::{Checkpoint, Done, Frontier, Policy, Pop, Request, StoreFrontier, Verdict};
+use crawl::frontier::{
+    Checkpoint, Done, Frontier, Policy, Pop, RedisFrontier, Request, StoreFrontier, Verdict,
+};
 use crawl::record::Outcome;
 use url::Url;
 
@@ -54,7 +61,15 @@ fn policy() -> Policy {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let counts: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
-    if args.iter().any(|a| a == "store") {
+    if let Some(at) = args.iter().position(|a| a == "redis") {
+        let url = args.get(at + 1).cloned().unwrap_or_default();
+        let n = counts.first().copied().unwrap_or(200_000);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(shared(&url, n));
+    } else if args.iter().any(|a| a == "store") {
         let n = counts.first().copied().unwrap_or(10_000_000);
         let drain = counts.get(1).copied().unwrap_or(u64::MAX);
         let trace = args.iter().any(|a| a == "trace");
@@ -337,4 +352,76 @@ async fn store(n: u64, drain: u64, trace: bool) {
         "  process peak    {:>8.1} MB RSS (VmHWM)",
         mb(kib("VmHWM:"))
     );
+}
+
+/// Redis's `used_memory`, in bytes.
+async fn used_memory(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(conn)
+        .await
+        .expect("INFO memory");
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn shared(url: &str, n: u64) {
+    let client = redis::Client::open(url).expect("a redis:// URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("the server answers");
+    let id = format!("bench-{}", std::process::id());
+    let frontier = RedisFrontier::connect(url, &id, policy(), &[], Duration::from_secs(600))
+        .await
+        .expect("connects");
+    let before = used_memory(&mut conn).await;
+    let root: std::sync::Arc<str> = "seed.example".into();
+    let start = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let batch: Vec<Request> = (i..(i + 1000).min(n))
+            .map(|i| Request {
+                depth: 1,
+                root: root.clone(),
+                ..Request::seed(synthetic(i))
+            })
+            .collect();
+        i += batch.len() as u64;
+        let verdicts = frontier.push(batch).await.expect("push");
+        assert!(verdicts.iter().all(|v| *v == Verdict::Queued), "new URLs");
+    }
+    let push_secs = start.elapsed().as_secs_f64();
+    let queued = used_memory(&mut conn).await;
+    let start = Instant::now();
+    let mut popped = 0u64;
+    while let Pop::Ready(lease) = frontier.pop().await.expect("pop") {
+        popped += 1;
+        frontier
+            .complete(lease, Done::new(Outcome::Fetched))
+            .await
+            .expect("the lease is held");
+    }
+    let pop_secs = start.elapsed().as_secs_f64();
+    assert_eq!(popped, n, "every URL comes out once");
+    let seen = used_memory(&mut conn).await;
+    let per = |b: u64| b.saturating_sub(before) as f64 / n as f64;
+    println!("shared frontier at {url}: {n} URLs (~60 bytes each, 1,000 hosts), one client");
+    println!(
+        "  push (1,000 a batch)  {:>8.0} URLs/s",
+        n as f64 / push_secs
+    );
+    println!(
+        "  pop + complete        {:>8.0} URLs/s",
+        n as f64 / pop_secs
+    );
+    println!("  Redis memory, all queued  {:>5.0} bytes/URL", per(queued));
+    println!("  Redis memory, seen only   {:>5.0} bytes/URL", per(seen));
+    let _: () = redis::cmd("DEL")
+        .arg(format!("crawl:{{{id}/0}}:seen"))
+        .query_async(&mut conn)
+        .await
+        .expect("DEL");
 }

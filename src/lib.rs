@@ -36,7 +36,8 @@
 //! - [`config`]: every option and its default;
 //! - [`input`]: the URL list, read lazily, bad lines reported by number;
 //! - [`frontier`]: waiting URLs, the seen-set and per-host politeness, behind the
-//!   [`Frontier`] trait ([`MemoryFrontier`] by default);
+//!   [`Frontier`] trait ([`MemoryFrontier`] by default, [`StoreFrontier`] on disk for
+//!   `--state`, [`RedisFrontier`] shared by many workers for `--frontier`);
 //! - [`fetch`]: the shared client, hop-by-hop redirects, bounded bodies, failure
 //!   classification, request options and where credentials go; [`robots`] and
 //!   [`guard`] decide what may be fetched; [`redact`] hides passwords in logs;
