@@ -160,6 +160,16 @@ fn check_id(id: &str) -> Result<(), Error> {
     }
 }
 
+/// A limit as admit() reads it: the number, or -1 for none.
+fn limit(n: Option<u64>) -> Vec<u8> {
+    n.map_or_else(|| b"-1".to_vec(), |n| n.to_string().into())
+}
+
+/// A request's fingerprint as the seen-set keeps it: 16 bytes.
+fn fp(r: &Request) -> Vec<u8> {
+    fingerprint(&r.url).to_le_bytes().to_vec()
+}
+
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX / 4)
 }
@@ -368,61 +378,83 @@ impl RedisFrontier {
         })
     }
 
+    /// The arguments admit() (in the Lua prelude) reads for `items` of `requests`.
+    fn admit_args(
+        &self,
+        requests: &[Request],
+        items: &[usize],
+        payloads: &[Vec<u8>],
+    ) -> Vec<Vec<u8>> {
+        let mut args = Vec::with_capacity(3 + 5 * items.len());
+        args.push(if self.policy.max_pages.is_some() {
+            b"p".to_vec()
+        } else {
+            b"q".to_vec()
+        });
+        args.push(limit(self.policy.max_pages_per_host));
+        args.push(limit(self.policy.max_depth.map(u64::from)));
+        for &i in items {
+            let r = &requests[i];
+            args.push(fp(r));
+            args.push(r.host().as_bytes().to_vec());
+            args.push(vec![if r.counts_as_page() { b'1' } else { b'0' }]);
+            args.push(r.depth.to_string().into_bytes());
+            args.push(payloads[i].clone());
+        }
+        args
+    }
+
     async fn push_batch(&self, requests: &[Request]) -> Result<Vec<Verdict>, Error> {
-        let limit = |n: Option<u64>| n.map_or_else(|| b"-1".to_vec(), |n| n.to_string().into());
-        let pending_mode = self.policy.max_pages.is_some();
         let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); self.shards];
         let mut payloads = Vec::with_capacity(requests.len());
         for (i, r) in requests.iter().enumerate() {
             by_shard[self.shard_of(r.host())].push(i);
             payloads.push(Self::payload(r)?);
         }
-        let fp = |r: &Request| fingerprint(&r.url).to_le_bytes().to_vec();
         let calls = by_shard
             .iter()
             .enumerate()
             .filter(|(_, v)| !v.is_empty())
             .map(|(shard, items)| {
-                let mut args = vec![
-                    if pending_mode {
-                        b"p".to_vec()
-                    } else {
-                        b"q".to_vec()
-                    },
-                    limit(self.policy.max_pages_per_host),
-                    limit(self.policy.max_depth.map(u64::from)),
-                ];
-                for &i in items {
-                    let r = &requests[i];
-                    args.push(fp(r));
-                    args.push(r.host().as_bytes().to_vec());
-                    args.push(vec![if r.counts_as_page() { b'1' } else { b'0' }]);
-                    args.push(r.depth.to_string().into_bytes());
-                    args.push(payloads[i].clone());
-                }
+                let args = self.admit_args(requests, items, &payloads);
                 async move {
                     let letters: Vec<String> = self.run(&PUSH, shard, &args).await?;
                     Ok::<_, Error>((shard, letters))
                 }
             });
-        let mut verdicts = vec![Verdict::Seen; requests.len()];
-        let mut pending = Vec::new();
-        for (shard, letters) in try_join_all(calls).await? {
-            for (&i, letter) in by_shard[shard].iter().zip(&letters) {
-                verdicts[i] = match letter.as_str() {
-                    "q" => Verdict::Queued,
-                    "d" => Verdict::Depth,
-                    "h" => Verdict::HostBudget,
-                    "p" => {
-                        pending.push(i);
-                        Verdict::MaxPages
-                    }
-                    _ => Verdict::Seen,
-                };
+        let mut letters = vec![String::new(); requests.len()];
+        for (shard, got) in try_join_all(calls).await? {
+            for (&i, letter) in by_shard[shard].iter().zip(got) {
+                letters[i] = letter;
             }
         }
+        self.settle(requests, &letters, payloads).await
+    }
+
+    /// Verdicts from admit()'s letters; pages pending a `--max-pages` grant are granted
+    /// (in the batch's order) and queued, or forgotten.
+    async fn settle(
+        &self,
+        requests: &[Request],
+        letters: &[String],
+        mut payloads: Vec<Vec<u8>>,
+    ) -> Result<Vec<Verdict>, Error> {
+        let mut pending = Vec::new();
+        let mut verdicts: Vec<Verdict> = letters
+            .iter()
+            .enumerate()
+            .map(|(i, letter)| match letter.as_str() {
+                "q" => Verdict::Queued,
+                "d" => Verdict::Depth,
+                "h" => Verdict::HostBudget,
+                "p" => {
+                    pending.push(i);
+                    Verdict::MaxPages
+                }
+                _ => Verdict::Seen,
+            })
+            .collect();
         if let (Some(max), false) = (self.policy.max_pages, pending.is_empty()) {
-            pending.sort_unstable();
             let granted: usize = self
                 .conn
                 .invoke(
@@ -696,20 +728,23 @@ impl Frontier for RedisFrontier {
     }
 
     async fn complete(&self, lease: Lease, done: Done) -> Result<Vec<Verdict>, Error> {
-        // The links first: while the lease is held the crawl cannot be seen as over,
-        // so work moving to other shards is never missed.
-        let verdicts = if done.links.is_empty() {
-            Vec::new()
-        } else {
-            self.push_batch(&done.links).await?
-        };
         let (shard, seq) = self.lease_shard(&lease);
+        // The links go in the completion's own step when they all fall in its shard
+        // (always, on one server) and need no --max-pages grant; else first, on their
+        // shards: while the lease is held the crawl cannot be seen as over, so work
+        // moving to other shards is never missed.
+        let inline = self.policy.max_pages.is_none()
+            && done.links.iter().all(|r| self.shard_of(r.host()) == shard);
+        let mut verdicts = Vec::new();
+        if !inline && !done.links.is_empty() {
+            verdicts = self.push_batch(&done.links).await?;
+        }
         let mut own = Vec::new();
         let mut elsewhere: Vec<Vec<Vec<u8>>> = vec![Vec::new(); self.shards];
         for news in &done.hosts {
             let s = self.shard_of(&news.host);
             if s == shard {
-                own.extend(news_args(news));
+                own.push(news);
             } else {
                 elsewhere[s].extend(news_args(news));
             }
@@ -741,12 +776,33 @@ impl Frontier for RedisFrontier {
             counter.to_vec(),
             delay,
             again,
+            own.len().to_string().into_bytes(),
         ];
-        args.extend(own);
-        let held: i64 = self.run(&DONE, shard, &args).await?;
+        args.extend(own.into_iter().flat_map(news_args));
+        if inline && !done.links.is_empty() {
+            let payloads = done
+                .links
+                .iter()
+                .map(Self::payload)
+                .collect::<Result<Vec<_>, _>>()?;
+            let all: Vec<usize> = (0..done.links.len()).collect();
+            args.extend(self.admit_args(&done.links, &all, &payloads));
+        }
+        let answer: Vec<Value> = self.run(&DONE, shard, &args).await?;
         self.changed.notify_one();
-        if held == 0 {
+        if answer.first().and_then(int) != Some(1) {
             return Err(self.not_held(&lease));
+        }
+        if inline && let Some(Value::Array(letters)) = answer.get(1) {
+            verdicts = letters
+                .iter()
+                .map(|l| match text(l) {
+                    Some(b"q") => Verdict::Queued,
+                    Some(b"d") => Verdict::Depth,
+                    Some(b"h") => Verdict::HostBudget,
+                    _ => Verdict::Seen,
+                })
+                .collect();
         }
         Ok(verdicts)
     }
