@@ -42,9 +42,10 @@
 
 mod conn;
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use ::redis::{Script, Value};
@@ -53,6 +54,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use url::Url;
 
+use super::queues::Hashed;
 use super::{Done, Frontier, HostNews, Lease, Policy, Pop, Request, Verdict, fingerprint};
 use crate::error::Error;
 use crate::record::Outcome;
@@ -63,6 +65,9 @@ pub(crate) use conn::Conn;
 const POLL: Duration = Duration::from_millis(50);
 /// Shards of a crawl on a Cluster.
 const CLUSTER_SHARDS: usize = 16;
+/// Fingerprints a worker keeps of URLs it knows are seen (16 bytes and a control byte
+/// each, about 20 MB at most); past that it starts again.
+const KNOWN_MAX: usize = 1 << 20;
 /// Lease ids carry their shard in the low bits.
 const SHARD_BITS: u32 = 10;
 
@@ -108,6 +113,8 @@ pub struct RedisFrontier {
     lease_ttl: Duration,
     next: AtomicUsize,
     changed: Notify,
+    /// Fingerprints this worker knows the crawl has seen (at most [`KNOWN_MAX`]).
+    known: Mutex<HashSet<u128, Hashed>>,
 }
 
 /// A shared crawl's counters, summed over its shards ([`RedisFrontier::status`]).
@@ -301,6 +308,7 @@ impl RedisFrontier {
             lease_ttl,
             next: AtomicUsize::new(0),
             changed: Notify::new(),
+            known: Mutex::default(),
         }
     }
 
@@ -405,9 +413,14 @@ impl RedisFrontier {
     }
 
     async fn push_batch(&self, requests: &[Request]) -> Result<Vec<Verdict>, Error> {
+        let known = self.known_seen(requests);
         let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); self.shards];
         let mut payloads = Vec::with_capacity(requests.len());
         for (i, r) in requests.iter().enumerate() {
+            if known[i] {
+                payloads.push(Vec::new());
+                continue;
+            }
             by_shard[self.shard_of(r.host())].push(i);
             payloads.push(Self::payload(r)?);
         }
@@ -422,13 +435,38 @@ impl RedisFrontier {
                     Ok::<_, Error>((shard, letters))
                 }
             });
-        let mut letters = vec![String::new(); requests.len()];
+        let mut letters = vec!["s".to_owned(); requests.len()];
         for (shard, got) in try_join_all(calls).await? {
             for (&i, letter) in by_shard[shard].iter().zip(got) {
                 letters[i] = letter;
             }
         }
-        self.settle(requests, &letters, payloads).await
+        let verdicts = self.settle(requests, &letters, payloads).await?;
+        self.remember(requests, &verdicts);
+        Ok(verdicts)
+    }
+
+    /// Which of `requests` this worker already knows the crawl has seen: those are
+    /// not sent to Redis (most links of a page are).
+    fn known_seen(&self, requests: &[Request]) -> Vec<bool> {
+        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        requests
+            .iter()
+            .map(|r| known.contains(&fingerprint(&r.url)))
+            .collect()
+    }
+
+    /// Notes the URLs the crawl has now seen for good (queued, or seen before).
+    fn remember(&self, requests: &[Request], verdicts: &[Verdict]) {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= KNOWN_MAX {
+            known.clear();
+        }
+        for (r, v) in requests.iter().zip(verdicts) {
+            if matches!(v, Verdict::Queued | Verdict::Seen) {
+                known.insert(fingerprint(&r.url));
+            }
+        }
     }
 
     /// Verdicts from admit()'s letters; pages pending a `--max-pages` grant are granted
@@ -779,30 +817,34 @@ impl Frontier for RedisFrontier {
             own.len().to_string().into_bytes(),
         ];
         args.extend(own.into_iter().flat_map(news_args));
-        if inline && !done.links.is_empty() {
-            let payloads = done
-                .links
-                .iter()
-                .map(Self::payload)
-                .collect::<Result<Vec<_>, _>>()?;
-            let all: Vec<usize> = (0..done.links.len()).collect();
-            args.extend(self.admit_args(&done.links, &all, &payloads));
+        let mut fresh = Vec::new();
+        if inline {
+            let known = self.known_seen(&done.links);
+            fresh = (0..done.links.len()).filter(|&i| !known[i]).collect();
+            verdicts = vec![Verdict::Seen; done.links.len()];
+        }
+        if !fresh.is_empty() {
+            let mut payloads = vec![Vec::new(); done.links.len()];
+            for &i in &fresh {
+                payloads[i] = Self::payload(&done.links[i])?;
+            }
+            args.extend(self.admit_args(&done.links, &fresh, &payloads));
         }
         let answer: Vec<Value> = self.run(&DONE, shard, &args).await?;
         self.changed.notify_one();
         if answer.first().and_then(int) != Some(1) {
             return Err(self.not_held(&lease));
         }
-        if inline && let Some(Value::Array(letters)) = answer.get(1) {
-            verdicts = letters
-                .iter()
-                .map(|l| match text(l) {
+        if let Some(Value::Array(letters)) = answer.get(1) {
+            for (&i, l) in fresh.iter().zip(letters) {
+                verdicts[i] = match text(l) {
                     Some(b"q") => Verdict::Queued,
                     Some(b"d") => Verdict::Depth,
                     Some(b"h") => Verdict::HostBudget,
                     _ => Verdict::Seen,
-                })
-                .collect();
+                };
+            }
+            self.remember(&done.links, &verdicts);
         }
         Ok(verdicts)
     }
