@@ -6,8 +6,10 @@
 //! settings are refused; a worker may join with no URL list; and a Cluster works.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Child;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -119,26 +121,50 @@ fn page(pages: usize, next: &str, path: &str, delay: Duration) -> Reply {
         .collect();
     Reply::delayed(
         delay,
-        Reply::html(format!("<!doctype html>\n<html><body>\n{body}</body></html>\n")),
+        Reply::html(format!(
+            "<!doctype html>\n<html><body>\n{body}</body></html>\n"
+        )),
     )
 }
+
+/// What `-v` logs for each page handed to the output (before its lease ends).
+const WROTE: &str = "Wrote results for source URL: ";
 
 /// A `crawl` process that may be killed, its pipes read as it writes them.
 struct Worker {
     child: Child,
     stdout: JoinHandle<String>,
     stderr: JoinHandle<String>,
+    /// Pages it has logged (with `-v`) as handed to its output so far.
+    wrote: Arc<AtomicUsize>,
 }
 
 impl Worker {
     fn spawn(bin: &Bin, args: &[&str]) -> Worker {
         let mut child = bin.command(args).spawn().expect("spawn crawl");
         let stdout = reader(child.stdout.take());
-        let stderr = reader(child.stderr.take());
+        let wrote = Arc::new(AtomicUsize::new(0));
+        let pipe = child.stderr.take().expect("stderr is piped");
+        let stderr = std::thread::spawn({
+            let wrote = wrote.clone();
+            move || {
+                let mut text = String::new();
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    if line.contains(WROTE) {
+                        wrote.fetch_add(1, SeqCst);
+                    }
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                text
+            }
+        });
         Worker {
             child,
             stdout,
             stderr,
+            wrote,
         }
     }
 
@@ -242,13 +268,7 @@ fn assert_same_set(got: &BTreeSet<&str>, want: &str, context: &str) {
 /// The crawl's settings in these tests: recursive over the whole site, any host, plus
 /// `extra`.
 fn crawl_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "urls.txt",
-        "--depth",
-        DEPTH,
-        "--scope",
-        "any",
-    ];
+    let mut args = vec!["urls.txt", "--depth", DEPTH, "--scope", "any"];
     args.extend_from_slice(extra);
     args
 }
@@ -267,7 +287,10 @@ fn reference(bin: &Bin, args: &[&str]) -> String {
     bin.run(&all).assert_code(0);
     let text = bin.read("reference.txt");
     assert_whole_pairs("reference.txt", &text);
-    assert!(text.lines().count() > 10, "the reference crawl found little:\n{text}");
+    assert!(
+        text.lines().count() > 10,
+        "the reference crawl found little:\n{text}"
+    );
     text
 }
 
@@ -291,7 +314,11 @@ fn status(bin: &Bin, frontier: &str, id: &str) -> (String, HashMap<String, u64>)
 #[track_caller]
 fn assert_over(bin: &Bin, frontier: &str, id: &str, done: u64) {
     let (head, n) = status(bin, frontier, id);
-    assert_eq!(head, format!("crawl {id}: idle (over, or not begun)"), "{n:?}");
+    assert_eq!(
+        head,
+        format!("crawl {id}: idle (over, or not begun)"),
+        "{n:?}"
+    );
     let get = |name: &str| {
         *n.get(name)
             .unwrap_or_else(|| panic!("--status prints no {name} counter: {n:?}"))
@@ -338,24 +365,26 @@ fn three_workers_one_killed_write_together_what_one_process_writes() {
             Worker::spawn(&bin, &all)
         })
         .collect();
-    let victim_out = bin.path("w2.txt");
+    // Killed once it has handed a few pages to its output (which it writes out in
+    // batches: the file itself may still be empty).
     let deadline = Instant::now() + HANG_GUARD;
-    loop {
+    while workers[2].wrote.load(SeqCst) < 5 {
         assert!(
             !workers[2].ended(),
-            "the worker to kill ended before it wrote 5 lines: make the site slower"
+            "the worker to kill ended before it wrote 5 pages: make the site slower"
         );
-        if lines_in(&victim_out) >= 5 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the worker to kill wrote nothing");
-        std::thread::sleep(Duration::from_millis(2));
+        assert!(
+            Instant::now() < deadline,
+            "the worker to kill wrote nothing"
+        );
+        std::thread::sleep(Duration::from_millis(1));
     }
-    let killed_at_hits = site.page_hits();
+    let killed_at_hits = site.page_hits() - reference_hits;
+    let victim_file_lines = lines_in(&bin.path("w2.txt"));
     let victim = workers.pop().expect("three workers").kill();
     assert_eq!(victim.code, None, "SIGKILL ended it");
     assert!(
-        killed_at_hits < reference_hits,
+        killed_at_hits < reference_hits * 3 / 4,
         "killed mid-crawl ({killed_at_hits} of {reference_hits} pages fetched)"
     );
     let survivors: Vec<Run> = workers.into_iter().map(Worker::wait).collect();
@@ -378,7 +407,7 @@ fn three_workers_one_killed_write_together_what_one_process_writes() {
     let written_by_victim: BTreeSet<&str> = victim
         .stderr
         .lines()
-        .filter_map(|l| l.split("Wrote results for source URL: ").nth(1))
+        .filter_map(|l| l.split(WROTE).nth(1))
         .map(str::trim)
         .collect();
     let got = union(texts.iter().map(String::as_str));
@@ -391,23 +420,44 @@ fn three_workers_one_killed_write_together_what_one_process_writes() {
         .iter()
         .filter(|s| written_by_victim.contains(*s))
         .count();
+    // How often the shared crawl fetched each missing page (the reference fetched
+    // each once).
+    let fetched: Vec<(&str, u64)> = missing_sources
+        .iter()
+        .take(5)
+        .map(|source| {
+            let hits = site
+                .servers
+                .iter()
+                .find_map(|server| {
+                    let path = source.strip_prefix(&server.url_str(""))?;
+                    Some(server.hits(path))
+                })
+                .unwrap_or(0);
+            (*source, hits.saturating_sub(1))
+        })
+        .collect();
     assert_same_set(
         &got,
         &want,
         &format!(
-            "\n{} pages have lines missing: {} of them the killed worker had finished \
-             ({} lines in its file, {} pages it logged as written); missing pages (first \
-             5): {:?}",
+            "\n{} pages have lines missing: {} of them the killed worker had handed to \
+             its output ({} lines in its file when killed, {} at the end; {} pages it \
+             logged as written); missing pages (first 5) and how often the shared crawl \
+             fetched them: {fetched:?}",
             missing_sources.len(),
             lost_by_victim,
+            victim_file_lines,
             victim_lines.len(),
             written_by_victim.len(),
-            missing_sources.iter().take(5).collect::<Vec<_>>(),
         ),
     );
     for server in &site.servers {
         assert!(
-            server.requests().iter().all(|r| !r.path.starts_with("/private/")),
+            server
+                .requests()
+                .iter()
+                .all(|r| !r.path.starts_with("/private/")),
             "robots.txt holds for every worker"
         );
     }
@@ -524,12 +574,22 @@ fn a_retry_after_holds_the_host_back_for_every_worker() {
     bin.write("urls.txt", site.urls_txt());
     // One request at a time per host: the next request to host 0 after the 429 can
     // only start after the 429 was answered, and must then wait out the hold.
-    let args = crawl_args(&["--ignore-robots", "--host-concurrency", "1", "--retries", "2"]);
+    let args = crawl_args(&[
+        "--ignore-robots",
+        "--host-concurrency",
+        "1",
+        "--retries",
+        "2",
+    ]);
     let outputs = three_workers(&bin, &args, &frontier, "hold");
     assert_shared(&outputs);
 
     let host = &site.servers[0];
-    assert_eq!(host.hits("/p/1"), 2, "the 429 is retried once, then answered");
+    assert_eq!(
+        host.hits("/p/1"),
+        2,
+        "the 429 is retried once, then answered"
+    );
     let held_at = host.arrivals("/p/1")[0];
     let mut requests = host.requests();
     requests.sort_by_key(|r| r.at);
@@ -621,7 +681,10 @@ fn workers_with_other_settings_are_refused_naming_the_setting() {
         args
     };
     bin.run(&args_with(None, "first.txt")).assert_code(0);
-    assert!(!bin.read("first.txt").is_empty(), "the first worker crawled");
+    assert!(
+        !bin.read("first.txt").is_empty(),
+        "the first worker crawled"
+    );
     for changed in [
         ("--depth", "3"),
         ("--scope", "any"),
@@ -662,7 +725,11 @@ fn a_worker_with_no_url_list_joins_a_crawl_another_seeded() {
     let want = reference(&bin, &args);
     let before = site.page_hits();
 
-    let seeder = Worker::spawn(&bin, &worker_args(&args, "seeder.txt", &frontier, "join"));
+    // The seeder fetches one page at a time (`-c` is the worker's own), so host slots
+    // are left for the joiner to take.
+    let mut seeder_args = worker_args(&args, "seeder.txt", &frontier, "join");
+    seeder_args.extend_from_slice(&["-c", "1"]);
+    let seeder = Worker::spawn(&bin, &seeder_args);
     wait_until("the seeder's first page request", || {
         site.page_hits() > before
     });
@@ -711,5 +778,8 @@ fn two_workers_share_a_crawl_on_a_cluster() {
     assert_same_set(&union([a.as_str(), b.as_str()]), &want, "");
     assert_over(&bin, &frontier, "cluster", 90);
     let keys = cluster.keys_per_node();
-    assert!(keys.iter().sum::<u64>() > 0, "the crawl is in the Cluster: {keys:?}");
+    assert!(
+        keys.iter().sum::<u64>() > 0,
+        "the crawl is in the Cluster: {keys:?}"
+    );
 }
