@@ -357,8 +357,12 @@ fn three_workers_one_killed_write_together_what_one_process_writes() {
         .iter()
         .map(|out| {
             let mut all = worker_args(&args, out, &frontier, "killed");
-            // The one to kill says which pages it wrote (it is killed, so its stderr is
-            // only read for messages).
+            // One page at a time each (`-c` is a worker's own): a worker with room
+            // for more takes a host's slot again as soon as it frees it, and could
+            // leave the others nothing.
+            all.extend_from_slice(&["-c", "1"]);
+            // The one to kill logs each page it hands to its output: when to kill it,
+            // and which pages it had when it died.
             if *out == "w2.txt" {
                 all.push("-v");
             }
@@ -400,6 +404,22 @@ fn three_workers_one_killed_write_together_what_one_process_writes() {
         (texts[0].lines().collect(), texts[1].lines().collect());
     let both: Vec<&&str> = a.intersection(&b).take(5).collect();
     assert!(both.is_empty(), "pages written by both survivors: {both:?}");
+
+    for server in &site.servers {
+        assert!(
+            server
+                .requests()
+                .iter()
+                .all(|r| !r.path.starts_with("/private/")),
+            "robots.txt holds for every worker"
+        );
+    }
+    let pages = want
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect::<BTreeSet<_>>()
+        .len() as u64;
+    assert_over(&bin, &frontier, "killed", pages);
 
     // What the killed worker wrote before it died, and the pages it had finished
     // (for the message when lines are missing).
@@ -452,21 +472,6 @@ fn three_workers_one_killed_write_together_what_one_process_writes() {
             written_by_victim.len(),
         ),
     );
-    for server in &site.servers {
-        assert!(
-            server
-                .requests()
-                .iter()
-                .all(|r| !r.path.starts_with("/private/")),
-            "robots.txt holds for every worker"
-        );
-    }
-    let pages = want
-        .lines()
-        .filter_map(|l| l.split('\t').next())
-        .collect::<BTreeSet<_>>()
-        .len() as u64;
-    assert_over(&bin, &frontier, "killed", pages);
 }
 
 /// Every gap between two request arrivals at each host of `site`, sorted by arrival.
