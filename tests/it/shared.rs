@@ -484,13 +484,27 @@ fn gaps(server: &TestServer) -> Vec<(Duration, String)> {
         .collect()
 }
 
-/// Runs three workers of the crawl `id` with `args` to their end (each exits 0), and
-/// gives their outputs.
-fn three_workers(bin: &Bin, args: &[&str], frontier: &str, id: &str) -> Vec<String> {
+/// Runs three workers of the crawl `id` with `args` to their end (each exits 0), each
+/// with `-c concurrency`, and gives their outputs.
+///
+/// A worker with room for more requests takes a host's slot again as soon as it frees
+/// it: with a small `-c` (a worker's own setting) one worker cannot hold every slot,
+/// and the others get their share.
+fn three_workers(
+    bin: &Bin,
+    args: &[&str],
+    concurrency: &str,
+    frontier: &str,
+    id: &str,
+) -> Vec<String> {
     let outs = ["w0.txt", "w1.txt", "w2.txt"];
     let workers: Vec<Worker> = outs
         .iter()
-        .map(|out| Worker::spawn(bin, &worker_args(args, out, frontier, id)))
+        .map(|out| {
+            let mut all = worker_args(args, out, frontier, id);
+            all.extend_from_slice(&["-c", concurrency]);
+            Worker::spawn(bin, &all)
+        })
         .collect();
     for worker in workers {
         worker.wait().assert_code(0);
@@ -520,7 +534,7 @@ fn the_host_delay_holds_for_all_workers_together() {
     let bin = Bin::new();
     bin.write("urls.txt", site.urls_txt());
     let args = crawl_args(&["--ignore-robots", "--host-delay", "200ms"]);
-    let outputs = three_workers(&bin, &args, &frontier, "delay");
+    let outputs = three_workers(&bin, &args, "1", &frontier, "delay");
     assert_shared(&outputs);
     for server in &site.servers {
         let gaps = gaps(server);
@@ -546,7 +560,7 @@ fn the_host_concurrency_holds_for_all_workers_together() {
     let bin = Bin::new();
     bin.write("urls.txt", site.urls_txt());
     let args = crawl_args(&["--ignore-robots", "--host-concurrency", "2"]);
-    let outputs = three_workers(&bin, &args, &frontier, "slots");
+    let outputs = three_workers(&bin, &args, "2", &frontier, "slots");
     assert_shared(&outputs);
     for server in &site.servers {
         assert_eq!(
@@ -586,7 +600,7 @@ fn a_retry_after_holds_the_host_back_for_every_worker() {
         "--retries",
         "2",
     ]);
-    let outputs = three_workers(&bin, &args, &frontier, "hold");
+    let outputs = three_workers(&bin, &args, "1", &frontier, "hold");
     assert_shared(&outputs);
 
     let host = &site.servers[0];
