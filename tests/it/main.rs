@@ -34,6 +34,7 @@ mod resume;
 mod retries;
 mod robots;
 mod security;
+mod shared;
 mod state;
 mod status;
 #[cfg(unix)]
