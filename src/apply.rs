@@ -205,6 +205,13 @@ async fn end_lease<F: Frontier, S: Sink>(
     };
     if final_attempt {
         write(shared, sink, &PageLinks { record, links }).await?;
+        if shared.frontier.outlives_worker() {
+            // Other workers go on when this one dies: once the lease is completed no
+            // one fetches the page again, so its lines must be out of this process
+            // first (a worker killed between the two leaves the page in two
+            // outputs, never in none).
+            sink.flush().await?;
+        }
     } else {
         bump(&shared.stats.retries);
         shared.stats.body_bytes.fetch_add(record.bytes, Relaxed);

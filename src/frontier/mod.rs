@@ -336,6 +336,13 @@ pub trait Frontier: Send + Sync + 'static {
         false
     }
 
+    /// Whether the crawl goes on in other processes when this one dies (a frontier
+    /// shared by many workers), so a page's output must leave this process (the
+    /// sink flushed) before its lease is completed. `false` by default.
+    fn outlives_worker(&self) -> bool {
+        false
+    }
+
     /// Whether the changes waiting for the next commit point have grown so large that
     /// it should come now, before its interval (a durable frontier bounds its memory
     /// so). `false` by default.

@@ -44,13 +44,17 @@ pub(crate) fn redacted(target: &str) -> String {
 
 /// An error talking to the server at `at`.
 pub(crate) fn failed(at: &str, e: RedisError) -> Error {
+    // The client's error follows as the source: the detail does not repeat it.
     let detail = if e.is_timeout() {
-        "no answer in time (is the server up?)".to_owned()
-    } else if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
-        format!("connection lost: {e}")
+        "no answer in time (is the server up?)"
+    } else if e.is_connection_refusal() {
+        "connection refused (is the server up?)"
+    } else if e.is_io_error() || e.is_connection_dropped() {
+        "connection lost"
     } else {
-        e.to_string()
-    };
+        "the server answered with an error"
+    }
+    .to_owned();
     Error::Shared {
         at: at.to_owned(),
         detail,

@@ -890,6 +890,10 @@ impl Frontier for RedisFrontier {
         Ok(mine == 1)
     }
 
+    fn outlives_worker(&self) -> bool {
+        true
+    }
+
     fn robots_store(&self) -> Option<Arc<dyn crate::robots::RobotsStore>> {
         Some(Arc::new(SharedRobots {
             conn: self.conn.clone(),
