@@ -472,6 +472,19 @@ fn three_workers_one_killed_write_together_what_one_process_writes() {
             written_by_victim.len(),
         ),
     );
+    // A page is in two outputs only when its worker died between writing it and
+    // completing its lease: the writer does one page at a time, so at most one.
+    let survivors_sources: BTreeSet<&str> =
+        a.union(&b).filter_map(|l| l.split('\t').next()).collect();
+    let twice: BTreeSet<&str> = victim_lines
+        .iter()
+        .filter_map(|l| l.split('\t').next())
+        .filter(|s| survivors_sources.contains(s))
+        .collect();
+    assert!(
+        twice.len() <= 1,
+        "pages written by the killed worker and a survivor: {twice:?}"
+    );
 }
 
 /// Every gap between two request arrivals at each host of `site`, sorted by arrival.
