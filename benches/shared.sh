@@ -63,6 +63,10 @@ until redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; do sleep 0.1; done
 REDIS=redis://127.0.0.1:$PORT/0
 rcli() { redis-cli -p "$PORT" "$@"; }
 calls() { rcli info commandstats | awk -F'[=,:]' '/^cmdstat_/ { n += $3 } END { print n + 0 }'; }
+# Round trips: the scripts run (EVALSHA, EVAL); the few commands sent on their own
+# (the settings check, robots.txt) are left out, as commandstats counts the commands
+# scripts run under the same names.
+trips() { rcli info commandstats | awk -F'[=,:]' '/^cmdstat_(evalsha|eval):/ { n += $3 } END { print n + 0 }'; }
 rcpu() { rcli info cpu | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { printf "%.3f\n", s }'; }
 rmem() { rcli info memory | awk -F: '/^used_memory:/ { print $2 + 0 }'; }
 cpu_of() { awk '{ print $2 + $3 }' "$1"; }
@@ -74,9 +78,9 @@ RESULTS=$TMP/results
 # run LABEL WORKERS: one crawl of the site from /; WORKERS 0 is in memory.
 run() {
     local label=$1 workers=$2 id="bench-$RANDOM-$RANDOM"
-    local calls0 cpu0 mem0 start end pages cpu=0 rc=0
+    local calls0 cpu0 mem0 trips0 start end pages cpu=0 rc=0
     rcli flushall >/dev/null
-    calls0=$(calls); cpu0=$(rcpu); mem0=$(rmem)
+    calls0=$(calls); cpu0=$(rcpu); mem0=$(rmem); trips0=$(trips)
     start=$(date +%s.%N)
     if ((workers == 0)); then
         /usr/bin/time -f '%e %U %S' -o "$TMP/time.0" "$CRAWL" "$TMP/root.txt" -o "$TMP/out.0" "${ARGS[@]}" \
@@ -96,14 +100,15 @@ run() {
     fi
     end=$(date +%s.%N)
     pages=$(cat "$TMP"/out.* | cut -f1 | sort -u | wc -l)
-    local dcalls dcpu seen mem
+    local dcalls dcpu seen mem dtrips
+    dtrips=$(($(trips) - trips0))
     dcalls=$(($(calls) - calls0))
     dcpu=$(awk -v a="$cpu0" -v b="$(rcpu)" 'BEGIN { print b - a }')
     mem=$(($(rmem) - mem0))
     seen=$(rcli --scan --pattern "crawl:{$id/*}:seen" | while read -r k; do rcli scard "$k"; done |
         awk '{ s += $1 } END { print s + 0 }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" \
-        "$pages" "$cpu" "$dcalls" "$dcpu" "$seen" "$mem" "$rc" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" \
+        "$pages" "$cpu" "$dcalls" "$dcpu" "$seen" "$mem" "$rc" "$dtrips" >>"$RESULTS"
     log "$(printf '  %-10s %6.2f s, %6d pages, %7.0f pages/s, crawl CPU %6.2f s, exit %s' "$label" \
         "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" "$pages" \
         "$(awk -v a="$start" -v b="$end" -v p="$pages" 'BEGIN { print p / (b - a) }')" "$cpu" "$rc")"
@@ -123,13 +128,13 @@ echo
 echo "Shared frontier on the benchmark site: $PAGES pages, recursive from /, --concurrency $CONCURRENCY," \
     "medians of $RUNS alternating runs, $(nproc) cores, redis-server $(redis-server --version | awk '{ print $3 }' | tr -d v=)"
 echo
-echo "| run | pages | wall s | pages/s | crawl CPU s | Redis commands/page | Redis CPU us/page | Redis bytes/seen URL |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| run | pages | wall s | pages/s | crawl CPU s | round trips/page | Redis commands/page | Redis CPU us/page | Redis bytes/seen URL |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for l in memory redis-1 redis-3; do
-    w=$(col "$l" 2); p=$(col "$l" 3); c=$(col "$l" 4); k=$(col "$l" 5); u=$(col "$l" 6); s=$(col "$l" 7); m=$(col "$l" 8)
-    awk -v l="$l" -v w="$w" -v p="$p" -v c="$c" -v k="$k" -v u="$u" -v s="$s" -v m="$m" 'BEGIN {
-        if (l == "memory") printf "| %s | %d | %.2f | %.0f | %.2f | - | - | - |\n", l, p, w, p / w, c
-        else printf "| %s | %d | %.2f | %.0f | %.2f | %.1f | %.1f | %.0f |\n", l, p, w, p / w, c, k / p, u * 1e6 / p, (s > 0 ? m / s : 0)
+    w=$(col "$l" 2); p=$(col "$l" 3); c=$(col "$l" 4); k=$(col "$l" 5); u=$(col "$l" 6); s=$(col "$l" 7); m=$(col "$l" 8); t=$(col "$l" 10)
+    awk -v l="$l" -v w="$w" -v p="$p" -v c="$c" -v k="$k" -v u="$u" -v s="$s" -v m="$m" -v t="$t" 'BEGIN {
+        if (l == "memory") printf "| %s | %d | %.2f | %.0f | %.2f | - | - | - | - |\n", l, p, w, p / w, c
+        else printf "| %s | %d | %.2f | %.0f | %.2f | %.1f | %.1f | %.1f | %.0f |\n", l, p, w, p / w, c, t / p, k / p, u * 1e6 / p, (s > 0 ? m / s : 0)
     }'
 done
 u1=$(col redis-1 6); p1=$(col redis-1 3)
