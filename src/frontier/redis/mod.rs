@@ -68,6 +68,9 @@ const CLUSTER_SHARDS: usize = 16;
 /// Fingerprints a worker keeps of URLs it knows are seen (16 bytes and a control byte
 /// each, about 20 MB at most); past that it starts again.
 const KNOWN_MAX: usize = 1 << 20;
+/// How long pop skips a shard it found idle (other workers' pushes to it are seen
+/// after this; this worker's own at once).
+const IDLE_SKIP: Duration = Duration::from_millis(100);
 /// Lease ids carry their shard in the low bits.
 const SHARD_BITS: u32 = 10;
 
@@ -115,6 +118,9 @@ pub struct RedisFrontier {
     changed: Notify,
     /// Fingerprints this worker knows the crawl has seen (at most [`KNOWN_MAX`]).
     known: Mutex<HashSet<u128, Hashed>>,
+    /// Per shard: skipped by pop until then (found idle; this worker pushed nothing
+    /// to it since).
+    idle: Mutex<Vec<Option<std::time::Instant>>>,
 }
 
 /// A shared crawl's counters, summed over its shards ([`RedisFrontier::status`]).
@@ -309,6 +315,7 @@ impl RedisFrontier {
             next: AtomicUsize::new(0),
             changed: Notify::new(),
             known: Mutex::default(),
+            idle: Mutex::new(vec![None; shards.clamp(1, 1 << SHARD_BITS)]),
         }
     }
 
@@ -429,6 +436,7 @@ impl RedisFrontier {
             .enumerate()
             .filter(|(_, v)| !v.is_empty())
             .map(|(shard, items)| {
+                self.set_idle(shard, None);
                 let args = self.admit_args(requests, items, &payloads);
                 async move {
                     let letters: Vec<String> = self.run(&PUSH, shard, &args).await?;
@@ -444,6 +452,18 @@ impl RedisFrontier {
         let verdicts = self.settle(requests, &letters, payloads).await?;
         self.remember(requests, &verdicts);
         Ok(verdicts)
+    }
+
+    fn idle_until(&self, shard: usize) -> Option<std::time::Instant> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.get(shard).copied().flatten()
+    }
+
+    fn set_idle(&self, shard: usize, until: Option<std::time::Instant>) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = idle.get_mut(shard) {
+            *slot = until;
+        }
     }
 
     /// Which of `requests` this worker already knows the crawl has seen: those are
@@ -548,12 +568,19 @@ impl RedisFrontier {
     }
 
     /// One sweep of pop over every shard, from a rotating start.
-    async fn sweep(&self) -> Result<Swept, Error> {
+    /// One sweep of pop over the shards, from a rotating start; unless `full`, the
+    /// shards found idle a moment ago are skipped (on a Cluster most shards of a crawl
+    /// of few hosts are idle, and each costs a round trip).
+    async fn sweep(&self, full: bool) -> Result<Swept, Error> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let mut swept = Swept::default();
         let ttl = ms(self.lease_ttl).to_string().into_bytes();
+        let now = std::time::Instant::now();
         for i in 0..self.shards {
             let shard = (start + i) % self.shards;
+            if !full && self.idle_until(shard).is_some_and(|until| until > now) {
+                continue;
+            }
             let answer: Vec<Value> = self.run(&POP, shard, std::slice::from_ref(&ttl)).await?;
             match answer.first().and_then(text) {
                 Some(b"r") => {
@@ -591,10 +618,11 @@ impl RedisFrontier {
                     }
                     swept
                         .versions
-                        .push(answer.get(2).and_then(int).unwrap_or(0));
+                        .push((shard, answer.get(2).and_then(int).unwrap_or(0)));
                     let open = answer.get(3).and_then(int).unwrap_or(0)
                         + answer.get(4).and_then(int).unwrap_or(0);
                     swept.busy |= open > 0;
+                    self.set_idle(shard, (open == 0).then(|| now + IDLE_SKIP));
                 }
             }
         }
@@ -696,7 +724,8 @@ impl crate::robots::RobotsStore for SharedRobots {
 struct Swept {
     ready: Option<Lease>,
     wait: Option<Duration>,
-    versions: Vec<i64>,
+    /// Each shard looked at, with its version.
+    versions: Vec<(usize, i64)>,
     busy: bool,
 }
 
@@ -729,7 +758,7 @@ impl Frontier for RedisFrontier {
     }
 
     async fn pop(&self) -> Result<Pop, Error> {
-        let first = self.sweep().await?;
+        let first = self.sweep(false).await?;
         if let Some(lease) = first.ready {
             return Ok(Pop::Ready(lease));
         }
@@ -739,21 +768,26 @@ impl Frontier for RedisFrontier {
         if self.shards == 1 {
             return Ok(Pop::Drained);
         }
-        // Every shard was idle when looked at; a second sweep that finds no version
-        // moved proves they were all idle at once.
-        let second = self.sweep().await?;
+        // Every shard looked at was idle. Two full sweeps between which no shard's
+        // version moved prove they were all idle at once.
+        let second = self.sweep(true).await?;
         if let Some(lease) = second.ready {
             return Ok(Pop::Ready(lease));
         }
-        let same = |a: &Swept, b: &Swept| {
-            let mut x = a.versions.clone();
-            let mut y = b.versions.clone();
-            x.sort_unstable();
-            y.sort_unstable();
-            x == y
-        };
-        if second.busy || !same(&first, &second) {
+        if second.busy {
             return Ok(Pop::Wait(second.wait));
+        }
+        let third = self.sweep(true).await?;
+        if let Some(lease) = third.ready {
+            return Ok(Pop::Ready(lease));
+        }
+        let by_shard = |a: &Swept| {
+            let mut v = a.versions.clone();
+            v.sort_unstable();
+            v
+        };
+        if third.busy || by_shard(&second) != by_shard(&third) {
+            return Ok(Pop::Wait(third.wait));
         }
         Ok(Pop::Drained)
     }
@@ -767,6 +801,7 @@ impl Frontier for RedisFrontier {
 
     async fn complete(&self, lease: Lease, done: Done) -> Result<Vec<Verdict>, Error> {
         let (shard, seq) = self.lease_shard(&lease);
+        self.set_idle(shard, None);
         // The links go in the completion's own step when they all fall in its shard
         // (always, on one server) and need no --max-pages grant; else first, on their
         // shards: while the lease is held the crawl cannot be seen as over, so work
@@ -851,6 +886,7 @@ impl Frontier for RedisFrontier {
 
     async fn release(&self, lease: Lease) -> Result<(), Error> {
         let (shard, seq) = self.lease_shard(&lease);
+        self.set_idle(shard, None);
         let held: i64 = self.run(&RELEASE, shard, &[seq]).await?;
         self.changed.notify_one();
         if held == 0 {
