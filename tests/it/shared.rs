@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::support::bin::{Run, reader};
-use crate::support::redis::{RedisCluster, RedisServer};
+use crate::support::redis::{RedisCluster, RedisServer, TlsRedisServer};
 use crate::support::{Bin, HANG_GUARD, Reply, Routes, TestServer};
 
 /// The loopback addresses of the site's three hosts.
@@ -821,5 +821,40 @@ fn two_workers_share_a_crawl_on_a_cluster() {
     assert!(
         keys.iter().sum::<u64>() > 0,
         "the crawl is in the Cluster: {keys:?}"
+    );
+}
+
+/// `rediss://`: a worker crawls through a Redis that speaks only TLS, trusting its
+/// certificate through `SSL_CERT_FILE` (the system's roots are read the same way).
+#[test]
+fn a_worker_crawls_through_redis_over_tls() {
+    let redis = TlsRedisServer::start();
+    let frontier = redis.url();
+    let site = Site::start(10, Duration::ZERO);
+    let bin = Bin::new();
+    bin.write("urls.txt", site.urls_txt());
+    let args = crawl_args(&[]);
+    let want = reference(&bin, &args);
+    let cert = redis.cert_file();
+    let cert = cert.to_str().expect("a UTF-8 temporary path");
+    let mut worker = worker_args(&args, "tls.txt", &frontier, "tls");
+    worker.extend_from_slice(&["--resolve", "localhost=127.0.0.1"]);
+    let run = crate::support::bin::wait(
+        bin.command(&worker)
+            .env("SSL_CERT_FILE", cert)
+            .spawn()
+            .expect("spawn crawl"),
+    );
+    run.assert_code(0);
+    let got = bin.read("tls.txt");
+    assert_whole_pairs("tls.txt", &got);
+    assert_same_set(&union([got.as_str()]), &want, "");
+    // Without the certificate trusted, the worker refuses the server.
+    let run = bin.run(&worker_args(&args, "untrusted.txt", &frontier, "tls-2"));
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("localhost"),
+        "the error names the server: {}",
+        run.stderr
     );
 }

@@ -169,3 +169,85 @@ impl RedisCluster {
             .collect()
     }
 }
+
+/// A `redis-server` that speaks only TLS, with a self-signed certificate for
+/// `localhost` (written to `cert.pem` in its directory, for a client to trust).
+pub struct TlsRedisServer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl TlsRedisServer {
+    /// Starts it on a free port (no plain-text port).
+    pub fn start() -> TlsRedisServer {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let cert = rcgen::generate_simple_self_signed(["localhost".to_owned()])
+            .expect("a self-signed certificate");
+        let cert_file = dir.path().join("cert.pem");
+        let key_file = dir.path().join("key.pem");
+        std::fs::write(&cert_file, cert.cert.pem()).expect("write cert.pem");
+        std::fs::write(&key_file, cert.signing_key.serialize_pem()).expect("write key.pem");
+        let port = free_port();
+        let mut child = Command::new("redis-server")
+            .args([
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--tls-auth-clients",
+                "no",
+            ])
+            .arg("--tls-cert-file")
+            .arg(&cert_file)
+            .arg("--tls-key-file")
+            .arg(&key_file)
+            .arg("--tls-ca-cert-file")
+            .arg(&cert_file)
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start redis-server ({e}): install it (apt-get install redis-server)")
+            });
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("redis-server with TLS exited: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server with TLS did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        TlsRedisServer { child, port, dir }
+    }
+
+    /// Its address for `--frontier`: the name its certificate is for.
+    pub fn url(&self) -> String {
+        format!("rediss://localhost:{}/0", self.port)
+    }
+
+    /// The certificate to trust (`SSL_CERT_FILE`).
+    pub fn cert_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("cert.pem")
+    }
+}
+
+impl Drop for TlsRedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
