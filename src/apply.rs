@@ -25,6 +25,9 @@ use crate::record::{Outcome, PageRecord, SkipReason};
 use crate::sink::{Committed, PageLinks, Sink};
 use crate::stats::{LeftOut, Stats, bump};
 
+/// Leases ended together at most (those waiting in the channel).
+const BATCH: usize = 64;
+
 /// How long the writer waits for more work before it flushes what it holds.
 const FLUSH_IDLE: Duration = Duration::from_millis(50);
 
@@ -77,18 +80,26 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
         let Some(work) = next else { break };
         uncommitted |= durable;
         dirty |= match work {
-            Work::Seeds { batch, pushed } => {
-                let result = push_seeds(shared, sink, batch).await;
-                let failed = result.as_ref().err().map(ToString::to_string);
-                let _ = pushed.send(result);
-                if let Some(e) = failed {
-                    return Err(Error::Frontier(e.into()));
-                }
-                true
-            }
+            Work::Seeds { batch, pushed } => seeds(shared, sink, batch, pushed).await?,
             Work::Leased { lease, end, slot } => {
-                let written = end_lease(shared, sink, lease, end).await?;
-                drop(slot);
+                // The leases that ended meanwhile go with it: a frontier with round
+                // trips ends them in one.
+                let mut ended = vec![(lease, end, slot)];
+                let mut after = None;
+                while ended.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(Work::Leased { lease, end, slot }) => ended.push((lease, end, slot)),
+                        Ok(other) => {
+                            after = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let mut written = end_leases(shared, sink, ended).await?;
+                if let Some(Work::Seeds { batch, pushed }) = after {
+                    written |= seeds(shared, sink, batch, pushed).await?;
+                }
                 written
             }
         };
@@ -97,6 +108,22 @@ pub(crate) async fn apply<F: Frontier, S: Sink>(
         joined(previous.await)?;
     }
     Ok(())
+}
+
+/// Pushes a batch of listed URLs and answers `pushed`.
+async fn seeds<F: Frontier, S: Sink>(
+    shared: &Shared<F>,
+    sink: &mut S,
+    batch: Vec<Request>,
+    pushed: tokio::sync::oneshot::Sender<Result<(), Error>>,
+) -> Result<bool, Error> {
+    let result = push_seeds(shared, sink, batch).await;
+    let failed = result.as_ref().err().map(ToString::to_string);
+    let _ = pushed.send(result);
+    match failed {
+        Some(e) => Err(Error::Frontier(e.into())),
+        None => Ok(true),
+    }
 }
 
 fn joined(result: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
@@ -170,18 +197,62 @@ async fn push_seeds<F: Frontier, S: Sink>(
     Ok(())
 }
 
-/// Applies one ended lease; returns whether the sink was written to.
-async fn end_lease<F: Frontier, S: Sink>(
+/// Applies ended leases: writes each page, then ends the leases in the frontier
+/// together (with the links the crawl follows), then gives back the workers'
+/// permits. Returns whether the sink was written to.
+async fn end_leases<F: Frontier, S: Sink>(
+    shared: &Shared<F>,
+    sink: &mut S,
+    ended: Vec<(Lease, End, crate::engine::Slot)>,
+) -> Result<bool, Error> {
+    let mut done = Vec::with_capacity(ended.len());
+    let mut slots = Vec::with_capacity(ended.len());
+    let mut written = false;
+    for (lease, end, slot) in ended {
+        slots.push(slot);
+        if let Some((lease, finished, wrote)) = written_out(shared, sink, lease, end).await? {
+            written |= wrote;
+            done.push((lease, finished));
+        }
+    }
+    if written && shared.frontier.outlives_worker() {
+        // Other workers go on when this one dies: once a lease is completed no one
+        // fetches its page again, so its lines must be out of this process first (a
+        // worker killed between the two leaves those pages in two outputs, never in
+        // none).
+        sink.flush().await?;
+    }
+    if !done.is_empty() {
+        for verdicts in shared.frontier.complete_all(done).await? {
+            for verdict in verdicts {
+                let rule = match verdict {
+                    Verdict::Queued | Verdict::Seen => continue,
+                    Verdict::MaxPages => LeftOut::MaxPages,
+                    Verdict::HostBudget => LeftOut::HostBudget,
+                    Verdict::Depth => LeftOut::Depth,
+                };
+                shared.stats.leave_out(rule, 1);
+            }
+        }
+    }
+    drop(slots);
+    Ok(written)
+}
+
+/// The first half of ending a lease: an abandoned one is released; a finished one
+/// has its page written (on its final attempt) and is returned with what ends it in
+/// the frontier, and whether the sink was written to.
+async fn written_out<F: Frontier, S: Sink>(
     shared: &Shared<F>,
     sink: &mut S,
     lease: Lease,
     end: End,
-) -> Result<bool, Error> {
+) -> Result<Option<(Lease, Done, bool)>, Error> {
     let finished = match end {
         End::Finished(finished) => finished,
         End::Abandoned => {
             shared.frontier.release(lease).await?;
-            return Ok(false);
+            return Ok(None);
         }
         End::Failed(e) => return Err(e),
     };
@@ -205,13 +276,6 @@ async fn end_lease<F: Frontier, S: Sink>(
     };
     if final_attempt {
         write(shared, sink, &PageLinks { record, links }).await?;
-        if shared.frontier.outlives_worker() {
-            // Other workers go on when this one dies: once the lease is completed no
-            // one fetches the page again, so its lines must be out of this process
-            // first (a worker killed between the two leaves the page in two
-            // outputs, never in none).
-            sink.flush().await?;
-        }
     } else {
         bump(&shared.stats.retries);
         shared.stats.body_bytes.fetch_add(record.bytes, Relaxed);
@@ -219,17 +283,7 @@ async fn end_lease<F: Frontier, S: Sink>(
     for (rule, n) in left_out {
         shared.stats.leave_out(rule, n);
     }
-    let verdicts = shared.frontier.complete(lease, done).await?;
-    for verdict in verdicts {
-        let rule = match verdict {
-            Verdict::Queued | Verdict::Seen => continue,
-            Verdict::MaxPages => LeftOut::MaxPages,
-            Verdict::HostBudget => LeftOut::HostBudget,
-            Verdict::Depth => LeftOut::Depth,
-        };
-        shared.stats.leave_out(rule, 1);
-    }
-    Ok(final_attempt)
+    Ok(Some((lease, done, final_attempt)))
 }
 
 async fn write<F, S: Sink>(

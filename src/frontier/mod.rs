@@ -297,6 +297,21 @@ pub trait Frontier: Send + Sync + 'static {
         done: Done,
     ) -> impl Future<Output = Result<Vec<Verdict>, Error>> + Send;
 
+    /// Ends many leases, as [`complete`](Frontier::complete) does each, in order;
+    /// returns each one's verdicts. A backend with round trips ends them together.
+    fn complete_all(
+        &self,
+        ended: Vec<(Lease, Done)>,
+    ) -> impl Future<Output = Result<Vec<Vec<Verdict>>, Error>> + Send {
+        async move {
+            let mut all = Vec::with_capacity(ended.len());
+            for (lease, done) in ended {
+                all.push(self.complete(lease, done).await?);
+            }
+            Ok(all)
+        }
+    }
+
     /// Gives a lease back untouched (the crawl is stopping): the request goes back to
     /// the front of its queue as if it had never been popped.
     fn release(&self, lease: Lease) -> impl Future<Output = Result<(), Error>> + Send;

@@ -297,3 +297,55 @@ async fn two_workers_share_the_pages_and_robots_txt() {
         sb.pages
     );
 }
+
+/// `complete_all` ends several leases in one step per shard, each with its own
+/// links and verdicts, as `complete` would one by one.
+#[tokio::test]
+async fn complete_all_ends_many_leases_with_their_own_verdicts() {
+    let server = RedisServer::start();
+    let f = connect(
+        &server.url(),
+        "many",
+        open_policy(),
+        Duration::from_secs(60),
+    )
+    .await;
+    let seeds = ["http://a.test/1", "http://a.test/2", "http://b.test/1"];
+    f.push(seeds.iter().map(|s| Request::seed(u(s))).collect())
+        .await
+        .expect("push");
+    let mut leases = Vec::new();
+    for _ in 0..3 {
+        leases.push(ready(&f).await);
+    }
+    leases.sort_by(|x, y| x.request.url.cmp(&y.request.url));
+    let copy = leases[0].clone();
+    let ended: Vec<(crawl::frontier::Lease, Done)> = leases
+        .into_iter()
+        .map(|lease| {
+            // Each page links to a new page, and to one of the seeds (seen).
+            let links = vec![
+                lease
+                    .request
+                    .child(u(&format!("{}-next", lease.request.url))),
+                lease.request.child(u("http://a.test/1")),
+            ];
+            (lease, Done::with_links(Outcome::Fetched, links))
+        })
+        .collect();
+    let verdicts = f.complete_all(ended).await.expect("complete_all");
+    assert_eq!(
+        verdicts,
+        vec![vec![Verdict::Queued, Verdict::Seen]; 3],
+        "each lease's links, in order"
+    );
+    assert_eq!(f.queued().await.expect("queued"), 3);
+    assert!(
+        f.complete_all(vec![(copy, Done::new(Outcome::Fetched))])
+            .await
+            .is_err(),
+        "a lease is completed once"
+    );
+    let status = f.status().await.expect("status");
+    assert_eq!((status.done, status.leased, status.queued), (3, 0, 3));
+}

@@ -77,17 +77,19 @@ local function bump()
   redis.call('HINCRBY', N, 'version', 1)
 end
 
--- Admits requests given in ARGV from index i: mode ('q' queue new pages, 'p' hold them
--- pending a --max-pages grant), pages per host (-1: no limit), max depth (-1: none),
--- then per request: fingerprint, host, counts as a page (0/1), depth, request.
--- Returns one verdict letter per request: s(een), d(epth), h(ost budget), q(ueued),
--- p(ending).
-local function admit(i)
+-- Admits n requests given in ARGV from index i (n nil: up to the end): mode ('q'
+-- queue new pages, 'p' hold them pending a --max-pages grant), pages per host (-1:
+-- no limit), max depth (-1: none), then per request: fingerprint, host, counts as a
+-- page (0/1), depth, request. Returns one verdict letter per request: s(een),
+-- d(epth), h(ost budget), q(ueued), p(ending).
+local function admit(i, n)
   local mode, per_host, max_depth = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   local out = {}
   local queued = false
   i = i + 3
-  while i <= #ARGV do
+  local last = #ARGV
+  if n then last = i + 5 * n - 1 end
+  while i <= last do
     local fp, host, counts, depth, payload =
       ARGV[i], ARGV[i + 1], ARGV[i + 2] == '1', tonumber(ARGV[i + 3]), ARGV[i + 4]
     local v
