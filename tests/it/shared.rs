@@ -473,7 +473,7 @@ fn three_workers_one_killed_write_together_what_one_process_writes() {
         ),
     );
     // A page is in two outputs only when its worker died between writing it and
-    // completing its lease: the writer does one page at a time, so at most one.
+    // completing its lease: at most the pages it had in flight, one with `-c 1`.
     let survivors_sources: BTreeSet<&str> =
         a.union(&b).filter_map(|l| l.split('\t').next()).collect();
     let twice: BTreeSet<&str> = victim_lines
