@@ -6,8 +6,31 @@
 //! `Crawl-delay` and `Retry-After` hold for all workers together), the leases of
 //! work in flight, retries, redirect claims, once-per-crawl markers, the per-host
 //! budgets and `--max-pages` all live in Redis. Each step that must be atomic is one
-//! Lua script run on one shard (see below), and a page costs a few round trips: one
-//! to lease it, one per shard its links fall in, one to complete it.
+//! Lua script run on one shard (see below), and a page costs under two round trips:
+//! one to lease it, and one per shard to complete all the leases the crawl's writer
+//! ended together, their new links queued in the same step.
+//!
+//! ```no_run
+//! use crawl::frontier::RedisFrontier;
+//! use crawl::{CancellationToken, Config, Crawler, MemorySink, Seeds};
+//!
+//! # async fn run() -> Result<(), crawl::Error> {
+//! let crawler = Crawler::new(Config::builder().depth(3).build()?)?;
+//! // Every worker, on any machine, connects to the same crawl id with the same settings.
+//! let frontier = RedisFrontier::connect(
+//!     "redis://127.0.0.1:6379/0",
+//!     "site",
+//!     crawler.policy(),
+//!     &crawler.shared_settings(),
+//!     crawler.lease_ttl(),
+//! )
+//! .await?;
+//! let seeds = Seeds::from_urls([crawl::Url::parse("https://example.com/").expect("a URL")]);
+//! let summary = crawler.run(seeds, frontier, MemorySink::new(), CancellationToken::new()).await?;
+//! println!("this worker: {summary}");
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! A worker that dies loses nothing: its leases expire ([`RedisFrontier::connect`]'s
 //! `lease_ttl`, renewed by a live worker while it fetches) and go back to the front
