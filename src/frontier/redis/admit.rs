@@ -3,7 +3,7 @@
 
 use futures_util::future::try_join_all;
 
-use super::{GRANT, KNOWN_MAX, PUSH, RedisFrontier, SETTLE, conn, fp, limit};
+use super::{GRANT, KNOWN_MAX, PUSH, RedisFrontier, SETTLE, conn, fp, limit, verdict};
 use crate::error::Error;
 use crate::frontier::{Request, Verdict, fingerprint};
 
@@ -100,21 +100,8 @@ impl RedisFrontier {
         letters: &[String],
         mut payloads: Vec<Vec<u8>>,
     ) -> Result<Vec<Verdict>, Error> {
-        let mut pending = Vec::new();
-        let mut verdicts: Vec<Verdict> = letters
-            .iter()
-            .enumerate()
-            .map(|(i, letter)| match letter.as_str() {
-                "q" => Verdict::Queued,
-                "d" => Verdict::Depth,
-                "h" => Verdict::HostBudget,
-                "p" => {
-                    pending.push(i);
-                    Verdict::MaxPages
-                }
-                _ => Verdict::Seen,
-            })
-            .collect();
+        let mut verdicts: Vec<Verdict> = letters.iter().map(|l| verdict(l.as_bytes())).collect();
+        let pending: Vec<usize> = (0..letters.len()).filter(|&i| letters[i] == "p").collect();
         if let (Some(max), false) = (self.policy.max_pages, pending.is_empty()) {
             let granted: usize = self
                 .conn
@@ -142,14 +129,7 @@ impl RedisFrontier {
                     verdicts[i] = Verdict::Queued;
                 }
             }
-            try_join_all(
-                settle
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, a)| !a.is_empty())
-                    .map(|(shard, args)| self.run::<i64>(&SETTLE, shard, args)),
-            )
-            .await?;
+            self.run_each(&SETTLE, &settle).await?;
         }
         Ok(verdicts)
     }

@@ -4,7 +4,7 @@
 use ::redis::Value;
 use futures_util::future::try_join_all;
 
-use super::{DONE, LEARN, RedisFrontier, int, ms, news_args, text};
+use super::{DONE, LEARN, RedisFrontier, int, ms, news_args, text, verdict};
 use crate::error::Error;
 use crate::frontier::{Done, Lease, Verdict};
 use crate::record::Outcome;
@@ -43,14 +43,7 @@ impl RedisFrontier {
                 elsewhere[s].extend(news_args(news));
             }
         }
-        try_join_all(
-            elsewhere
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| !a.is_empty())
-                .map(|(s, args)| self.run::<i64>(&LEARN, s, args)),
-        )
-        .await?;
+        self.run_each(&LEARN, &elsewhere).await?;
         let counter: &[u8] = match done.outcome {
             Outcome::Fetched => b"done",
             Outcome::Failed { .. } => b"failed",
@@ -139,12 +132,7 @@ impl RedisFrontier {
                 if let Some(Value::Array(letters)) = one.get(1) {
                     let block = &mut blocks[i];
                     for (&j, l) in block.fresh.iter().zip(letters) {
-                        block.verdicts[j] = match text(l) {
-                            Some(b"q") => Verdict::Queued,
-                            Some(b"d") => Verdict::Depth,
-                            Some(b"h") => Verdict::HostBudget,
-                            _ => Verdict::Seen,
-                        };
+                        block.verdicts[j] = verdict(text(l).unwrap_or_default());
                     }
                     self.remember(&ended[i].1.links, &block.verdicts);
                 }

@@ -408,6 +408,20 @@ impl RedisFrontier {
         }
     }
 
+    /// Runs `script` on every shard whose arguments in `by_shard` are not empty, at
+    /// once.
+    async fn run_each(&self, script: &Script, by_shard: &[Vec<Vec<u8>>]) -> Result<(), Error> {
+        try_join_all(
+            by_shard
+                .iter()
+                .enumerate()
+                .filter(|(_, args)| !args.is_empty())
+                .map(|(shard, args)| self.run::<i64>(script, shard, args)),
+        )
+        .await?;
+        Ok(())
+    }
+
     fn payload(request: &Request) -> Result<Vec<u8>, Error> {
         serde_json::to_vec(request).map_err(|e| Error::Frontier(Box::new(e)))
     }
@@ -434,6 +448,17 @@ impl RedisFrontier {
             )
             .into(),
         )
+    }
+}
+
+/// The verdict an admit() letter stands for (`p`, pending a grant, is not one yet).
+fn verdict(letter: &[u8]) -> Verdict {
+    match letter {
+        b"q" => Verdict::Queued,
+        b"d" => Verdict::Depth,
+        b"h" => Verdict::HostBudget,
+        b"p" => Verdict::MaxPages,
+        _ => Verdict::Seen,
     }
 }
 
