@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::support::bin::{Run, reader};
+use crate::support::bin::{Run, joined, reader};
 use crate::support::redis::{RedisCluster, RedisServer, TlsRedisServer};
 use crate::support::{Bin, HANG_GUARD, Reply, Routes, TestServer};
 
@@ -185,25 +185,17 @@ impl Worker {
     ///
     /// When it has not ended within [`HANG_GUARD`].
     fn wait(mut self) -> Run {
-        let deadline = Instant::now() + HANG_GUARD;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "a worker hung for {HANG_GUARD:?}; stderr:\n{}",
-                    self.stderr.join().unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let mut stderr = Some(self.stderr);
+        let status = crate::support::bin::wait_status(&mut self.child, || {
+            format!(
+                "a worker hung for {HANG_GUARD:?}; stderr:\n{}",
+                joined(&mut stderr)
+            )
+        });
         Run {
             code: status.code(),
             stdout: self.stdout.join().unwrap_or_default(),
-            stderr: self.stderr.join().unwrap_or_default(),
+            stderr: joined(&mut stderr),
         }
     }
 }

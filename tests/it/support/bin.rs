@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -103,26 +103,41 @@ impl Bin {
 /// When it had to be killed.
 pub fn wait(mut child: Child) -> Run {
     let stdout = reader(child.stdout.take());
-    let stderr = reader(child.stderr.take());
+    let mut stderr = Some(reader(child.stderr.take()));
+    let status = wait_status(&mut child, || {
+        format!(
+            "crawl hung for {HANG_GUARD:?}; stderr:\n{}",
+            joined(&mut stderr)
+        )
+    });
+    Run {
+        code: status.code(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: joined(&mut stderr),
+    }
+}
+
+/// What a [`reader`] read, once (empty after the first call).
+pub fn joined(pipe: &mut Option<JoinHandle<String>>) -> String {
+    pipe.take()
+        .map(|p| p.join().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// Waits for `child` to exit; after [`HANG_GUARD`] kills it and panics with what
+/// `hung` says.
+pub fn wait_status(child: &mut Child, hung: impl FnOnce() -> String) -> ExitStatus {
     let deadline = Instant::now() + HANG_GUARD;
-    let status = loop {
+    loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
+            return status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!(
-                "crawl hung for {HANG_GUARD:?}; stderr:\n{}",
-                stderr.join().unwrap_or_default()
-            );
+            panic!("{}", hung());
         }
         std::thread::sleep(Duration::from_millis(10));
-    };
-    Run {
-        code: status.code(),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
     }
 }
 

@@ -76,18 +76,14 @@ impl OnTerminal {
     /// Waits for the exit (killing the child after [`HANG_GUARD`]) and returns the
     /// exit code and everything the terminal received.
     pub fn finish(mut self) -> (Option<i32>, String) {
-        let deadline = Instant::now() + HANG_GUARD;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("crawl hung on the terminal:\n{:?}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let screen = self.screen.clone();
+        let status = super::bin::wait_status(&mut self.child, || {
+            let screen = screen.lock().expect("screen");
+            format!(
+                "crawl hung on the terminal:\n{:?}",
+                String::from_utf8_lossy(&screen)
+            )
+        });
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }
