@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crawl::config::{
     Config, DEFAULT_CONCURRENCY, DEFAULT_HOST_CONCURRENCY, DEFAULT_INPUT, DEFAULT_MAX_REDIRECTS,
-    DEFAULT_MAX_URL_LEN, DEFAULT_OUTPUT, DEFAULT_RETRIES, DEFAULT_USER_AGENT,
+    DEFAULT_MAX_URL_LEN, DEFAULT_OUTPUT, DEFAULT_RENDER_CONCURRENCY, DEFAULT_RETRIES,
+    DEFAULT_USER_AGENT,
 };
 use crawl::extract::LinkKinds;
 use crawl::fetch::{BasicAuth, ProxyUrl, RequestHeader};
@@ -235,6 +236,26 @@ pub struct Cli {
     /// Print the shared crawl's counters (queued, leased, done, failed, hosts) and exit
     #[arg(long, requires = "frontier", help_heading = "Shared crawl")]
     pub status: bool,
+
+    /// Load each HTML page in headless Chromium and take its links from the DOM its
+    /// scripts build
+    #[arg(long, help_heading = "JavaScript")]
+    pub render: bool,
+    /// The browser for --render [default: chromium, chromium-browser or google-chrome on
+    /// the PATH]
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "render",
+        help_heading = "JavaScript"
+    )]
+    pub browser: Option<PathBuf>,
+    /// Browser tabs open at once with --render
+    #[arg(long, value_name = "N", default_value_t = nz(DEFAULT_RENDER_CONCURRENCY), value_parser = at_least_one, help_heading = "JavaScript")]
+    pub render_concurrency: NonZeroUsize,
+    /// With --render: how long a page may take to load and go idle before its links are read
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration, help_heading = "JavaScript")]
+    pub render_wait: Duration,
 }
 
 /// Commands other than crawling.
@@ -411,7 +432,11 @@ impl Cli {
             .state(self.state.clone())
             .commit_interval(self.commit_interval)
             .frontier(self.frontier.clone())
-            .crawl_id(self.crawl_id.clone());
+            .crawl_id(self.crawl_id.clone())
+            .render(self.render)
+            .browser(self.browser.clone())
+            .render_concurrency(self.render_concurrency.get())
+            .render_wait(self.render_wait);
         if let Some(pages) = self.max_pages {
             builder = builder.max_pages(pages);
         }

@@ -46,6 +46,10 @@ pub const DEFAULT_HOST_DELAY: Duration = Duration::ZERO;
 pub const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 /// Default number of retries of a request that failed in a way that may pass.
 pub const DEFAULT_RETRIES: u32 = 2;
+/// Default for [`Config::render_concurrency`]: browser tabs open at once.
+pub const DEFAULT_RENDER_CONCURRENCY: usize = 4;
+/// Default for [`Config::render_wait`].
+pub const DEFAULT_RENDER_WAIT: Duration = Duration::from_secs(2);
 /// Default cap on how long a `Retry-After` header may hold a host back.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Default longest URL that is followed, in bytes of its serialization.
@@ -270,6 +274,19 @@ pub struct Config {
     /// The shared crawl's name: every worker with the same id and
     /// [`Config::frontier`] shares one crawl.
     pub crawl_id: Option<String>,
+    /// Load each HTML page in headless Chromium and take its links from the DOM its
+    /// scripts built (`--render`; cargo feature `render`, see [`crate::render`]).
+    /// Default off.
+    pub render: bool,
+    /// The browser for [`Config::render`] (`--browser`). Default none: `chromium`,
+    /// `chromium-browser` or `google-chrome` on the `PATH`.
+    pub browser: Option<PathBuf>,
+    /// Browser tabs open at once with [`Config::render`]. Default
+    /// [`DEFAULT_RENDER_CONCURRENCY`].
+    pub render_concurrency: NonZeroUsize,
+    /// How long a rendered page may take to load and go idle before its DOM is read
+    /// (`--render-wait`). Default [`DEFAULT_RENDER_WAIT`].
+    pub render_wait: Duration,
 }
 
 impl Default for Config {
@@ -316,6 +333,10 @@ impl Default for Config {
             frontier: None,
             crawl_id: None,
             commit_interval: DEFAULT_COMMIT_INTERVAL,
+            render: false,
+            browser: None,
+            render_concurrency: nonzero(DEFAULT_RENDER_CONCURRENCY),
+            render_wait: DEFAULT_RENDER_WAIT,
         }
     }
 }
@@ -331,6 +352,7 @@ impl Config {
         ConfigBuilder {
             concurrency: config.concurrency.get(),
             host_concurrency: config.host_concurrency.get(),
+            render_concurrency: config.render_concurrency.get(),
             include: Vec::new(),
             exclude: Vec::new(),
             select: Vec::new(),
@@ -377,6 +399,7 @@ impl Config {
             ),
             ("--ignore-robots", (!self.respect_robots).to_string()),
             ("--sitemap", self.sitemap.to_string()),
+            ("--render", self.render.to_string()),
         ]
     }
 
@@ -403,6 +426,7 @@ impl Config {
             ("retry backoff", c.retry_base, true),
             ("max Retry-After", c.max_retry_after, true),
             ("max Crawl-delay", c.max_crawl_delay, true),
+            ("render wait", c.render_wait, false),
         ];
         for (name, d, zero_ok) in durations {
             if d.is_zero() && !zero_ok {
@@ -419,6 +443,7 @@ impl Config {
         for (name, n) in [
             ("concurrency", c.concurrency.get()),
             ("host concurrency", c.host_concurrency.get()),
+            ("render concurrency", c.render_concurrency.get()),
         ] {
             if n > MAX_CONCURRENCY {
                 return bad(format!(
@@ -428,6 +453,11 @@ impl Config {
         }
         if c.max_body == 0 {
             return bad("the body cap must be greater than zero".into());
+        }
+        if c.render && !cfg!(feature = "render") {
+            return bad(
+                "--render: this build of crawl has no renderer (cargo feature `render`)".into(),
+            );
         }
         if c.max_redirects > 1000 {
             return bad("at most 1000 redirects may be followed".into());
@@ -578,6 +608,8 @@ pub struct ConfigBuilder {
     concurrency: usize,
     /// [`ConfigBuilder::host_concurrency`], checked by `build`.
     host_concurrency: usize,
+    /// [`ConfigBuilder::render_concurrency`], checked by `build`.
+    render_concurrency: usize,
     /// [`ConfigBuilder::include`], compiled by `build`.
     include: Vec<String>,
     /// [`ConfigBuilder::exclude`], compiled by `build`.
@@ -666,6 +698,18 @@ impl ConfigBuilder {
         frontier: Option<String>,
         /// See [`Config::crawl_id`].
         crawl_id: Option<String>,
+        /// See [`Config::render`].
+        render: bool,
+        /// See [`Config::browser`].
+        browser: Option<PathBuf>,
+        /// See [`Config::render_wait`].
+        render_wait: Duration,
+    }
+
+    /// See [`Config::render_concurrency`]. `build` refuses 0.
+    pub fn render_concurrency(mut self, tabs: usize) -> Self {
+        self.render_concurrency = tabs;
+        self
     }
 
     /// See [`Config::concurrency`]. `build` refuses 0.
@@ -753,6 +797,10 @@ impl ConfigBuilder {
             return bad("the per-host concurrency must be at least 1");
         };
         c.host_concurrency = host_concurrency;
+        let Some(tabs) = NonZeroUsize::new(self.render_concurrency) else {
+            return bad("the render concurrency must be at least 1");
+        };
+        c.render_concurrency = tabs;
         c.include = compile("include", &self.include)?;
         c.exclude = compile("exclude", &self.exclude)?;
         if !self.select.is_empty() {

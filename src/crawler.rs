@@ -71,6 +71,9 @@ pub struct Crawler {
     config: Config,
     fetcher: Fetcher,
     stats: Arc<Stats>,
+    /// The headless browser pool, with [`Config::render`].
+    #[cfg(feature = "render")]
+    renderer: Option<Arc<crate::render::Renderer>>,
 }
 
 impl Crawler {
@@ -80,14 +83,22 @@ impl Crawler {
     ///
     /// [`Error::Config`] when the configuration is invalid (its fields are public and
     /// may have changed since it was built), [`Error::Client`] when the HTTP client
-    /// cannot be built.
+    /// cannot be built. With [`Config::render`], [`Error::Config`] when no browser is
+    /// found.
     pub fn new(config: Config) -> Result<Self, Error> {
         config.validate()?;
         let fetcher = Fetcher::new(&config)?;
+        #[cfg(feature = "render")]
+        let renderer = match config.render {
+            true => Some(Arc::new(crate::render::Renderer::new(&config)?)),
+            false => None,
+        };
         Ok(Crawler {
             config,
             fetcher,
             stats: Arc::new(Stats::default()),
+            #[cfg(feature = "render")]
+            renderer,
         })
     }
 
@@ -351,6 +362,8 @@ impl Crawler {
             stats: self.stats.clone(),
             stop: cancel.child_token(),
             permits,
+            #[cfg(feature = "render")]
+            renderer: self.renderer,
             parse_permits: Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             ),

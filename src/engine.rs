@@ -32,6 +32,9 @@ pub(crate) struct Shared<F> {
     pub stop: CancellationToken,
     /// The `--concurrency` permits.
     pub permits: Arc<Semaphore>,
+    /// The headless browser pool, with `--render`.
+    #[cfg(feature = "render")]
+    pub renderer: Option<Arc<crate::render::Renderer>>,
     /// One permit per core for parsing a body over the inline size, so the bytes
     /// being parsed at once stay bounded however many pages are in flight.
     pub parse_permits: Semaphore,

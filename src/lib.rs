@@ -42,6 +42,8 @@
 //!   classification, request options and where credentials go; [`robots`] and
 //!   [`guard`] decide what may be fetched; [`redact`] hides passwords in logs;
 //! - [`charset`] and [`extract`]: bytes to text to links, pure and synchronous;
+//! - `render` (cargo feature `render`, on by default): pages built by JavaScript,
+//!   loaded in headless Chromium (`--render`);
 //! - [`sink`]: the output formats and the single writer task;
 //! - [`sitemap`]: sitemaps read into seeds (`--sitemap`);
 //! - [`record`]: how every request ended, one [`PageRecord`] each;
@@ -66,6 +68,8 @@ pub mod input;
 pub mod parse;
 pub mod record;
 pub mod redact;
+#[cfg(feature = "render")]
+pub mod render;
 pub mod report;
 pub mod robots;
 pub mod sink;

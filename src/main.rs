@@ -223,6 +223,9 @@ async fn watch_signals(cancel: CancellationToken, progress: Option<ProgressBar>)
         None => say(),
     }
     next_signal().await;
+    // Exiting at once runs no destructors: the headless browsers go first.
+    #[cfg(feature = "render")]
+    crawl::render::kill_all();
     std::process::exit(i32::from(code));
 }
 

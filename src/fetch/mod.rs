@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
-use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use url::Url;
 
 pub use self::classify::classify;
@@ -75,6 +75,15 @@ pub enum Hop {
     Redirect(Url),
     /// Any 2xx response; its body is not read yet.
     Final(Response),
+}
+
+/// A response to a request a rendered page made, whole.
+#[cfg(feature = "render")]
+#[derive(Debug)]
+pub(crate) struct Forwarded {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
 }
 
 /// The shared client, the limits that apply to every fetch, and where credentials may
@@ -196,7 +205,11 @@ impl Fetcher {
                 format!("blocked address {host} (--block-private)"),
             ));
         }
-        let response = self.request(url).send().await.map_err(|e| classify(&e))?;
+        let response = self
+            .request(Method::GET, url)
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(Hop::Final(response));
@@ -230,7 +243,7 @@ impl Fetcher {
     /// origin only, as the URL says); a listed origin gets `--user` or its listed
     /// userinfo, and the `-H` credential headers. A `-H` cookie is sent together with
     /// the jar's cookies for the URL.
-    fn request(&self, url: &Url) -> RequestBuilder {
+    fn request(&self, method: Method, url: &Url) -> RequestBuilder {
         let mut target = url.clone();
         let own = credentials::take_userinfo(&mut target);
         let grant = self.credentials.grant(&target, own);
@@ -242,7 +255,7 @@ impl Fetcher {
                 .then(|| reqwest::cookie::CookieStore::cookies(jar.as_ref(), &target))
                 .flatten()
         });
-        let mut request = self.client.get(target);
+        let mut request = self.client.request(method, target);
         if let Some(basic) = &grant.basic {
             request = request.basic_auth(basic.user(), Some(basic.password()));
         }
@@ -264,6 +277,81 @@ impl Fetcher {
             request = request.header(name.clone(), value);
         }
         request
+    }
+
+    /// Sends a request a rendered page made (`--render`) as the browser asked, with the
+    /// crawl's credentials policy, headers and guard, and reads its whole answer (the
+    /// body within `cap`). Redirects are returned, not followed: the browser follows
+    /// them, and each hop comes back here.
+    #[cfg(feature = "render")]
+    pub(crate) async fn forward(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+        cap: u64,
+    ) -> Result<Forwarded, FetchError> {
+        /// Set by the client or meaningless once the request is sent again.
+        const DROP_SENT: [&str; 11] = [
+            "host",
+            "connection",
+            "content-length",
+            "accept-encoding",
+            "user-agent",
+            "cookie",
+            "transfer-encoding",
+            "upgrade",
+            "te",
+            "keep-alive",
+            "proxy-authorization",
+        ];
+        /// Describe the bytes as sent, not as handed back decompressed; cookies stay
+        /// in crawl's jar, not the browser's.
+        const DROP_RECEIVED: [&str; 6] = [
+            "content-encoding",
+            "content-length",
+            "transfer-encoding",
+            "connection",
+            "keep-alive",
+            "set-cookie",
+        ];
+        if self.block_private && guard::is_blocked_literal(url) {
+            let host = url.host_str().unwrap_or_default();
+            return Err(FetchError::new(
+                FailureKind::Blocked,
+                format!("blocked address {host} (--block-private)"),
+            ));
+        }
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| FetchError::new(FailureKind::Protocol, "a bad request method"))?;
+        let mut request = self.request(method, url);
+        for (name, value) in headers {
+            if DROP_SENT.iter().any(|d| name.eq_ignore_ascii_case(d)) {
+                continue;
+            }
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.map_err(|e| classify(&e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| !DROP_RECEIVED.contains(&name.as_str()))
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        let body = read_capped(response, cap, false).await?;
+        Ok(Forwarded {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Reads a body into memory, never more than the cap (counted after decompression).

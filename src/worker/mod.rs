@@ -5,6 +5,8 @@
 
 mod follow;
 mod hops;
+#[cfg(feature = "render")]
+mod render;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,6 +53,8 @@ pub(crate) async fn process<F: Frontier>(
     let mut found = Found::default();
     let mut retry_in = None;
     let mut hosts = std::mem::take(&mut trace.hosts);
+    #[cfg_attr(not(feature = "render"), allow(unused_mut))]
+    let mut rendered = false;
     let config = &shared.config;
     let outcome = match fetched {
         Fetched::Body(body) => {
@@ -74,11 +78,39 @@ pub(crate) async fn process<F: Frontier>(
                     left_out: found.left_out,
                 });
             }
-            match parse(shared, &final_url, &body, &trace).await {
-                Ok(found_links) => {
+            #[cfg(feature = "render")]
+            let parsed = match &shared.renderer {
+                Some(renderer) => {
+                    rendered = true;
+                    render::render(shared, renderer, &final_url, &body, &trace).await
+                }
+                None => parse(shared, &final_url, &body, &trace, None)
+                    .await
+                    .map(|links| (links, None)),
+            };
+            #[cfg(not(feature = "render"))]
+            let parsed = parse(shared, &final_url, &body, &trace, None)
+                .await
+                .map(|links| (links, None::<Url>));
+            match parsed {
+                Ok((found_links, navigated)) => {
                     links = found_links;
                     info!("Found {} links for {}", links.len(), shown(&request.url));
-                    found = follow::children(config, request, root_of(request, &final_url), &links);
+                    let root = root_of(request, &final_url);
+                    found = follow::children(config, request, root.clone(), &links);
+                    if let Some(target) = navigated {
+                        // A script sent the page elsewhere: a redirect, followed as
+                        // one (not written as a link of the page).
+                        info!("{} navigates to {}", shown(&request.url), shown(&target));
+                        let to = [crate::extract::Link::hyperlink(
+                            target.clone(),
+                            crate::extract::LinkTag::A,
+                        )];
+                        let next = follow::children(config, request, root, &to);
+                        found.follow.extend(next.follow);
+                        found.left_out.extend(next.left_out);
+                        trace.redirects.push(target);
+                    }
                     Outcome::Fetched
                 }
                 Err(error) => failed(shared, request, error, None),
@@ -164,6 +196,7 @@ pub(crate) async fn process<F: Frontier>(
     let mut record = record_of(request, outcome, &trace, started_at, started);
     record.links = links.len() as u64;
     record.link_hosts = link_hosts(&links);
+    record.rendered = rendered;
     debug!(
         "{} ended in {:.1} ms: {} ({} bytes, {} links)",
         shown(&request.url),
@@ -269,7 +302,8 @@ fn jittered(base: Duration, url: &Url, attempt: u32) -> Duration {
     base.mul_f64(0.5 + unit)
 }
 
-/// Decodes and parses the body under the request's deadline: inline when it is small
+/// Decodes and parses the body under the request's deadline (a rendered DOM,
+/// `rendered` giving its document's encoding, is UTF-8 already): inline when it is small
 /// (a bounded parse of 64 KiB holds a worker for 50 ms at worst: `cargo bench --bench
 /// extract`), else on a thread of its own
 /// (`block_in_place`) once one of the per-core parse permits is free.
@@ -278,6 +312,7 @@ async fn parse<F>(
     final_url: &Url,
     body: &Bytes,
     trace: &Trace,
+    rendered: Option<&'static encoding_rs::Encoding>,
 ) -> Result<Vec<Link>, FetchError> {
     let config = &shared.config;
     let deadline = trace.deadline;
@@ -316,7 +351,13 @@ async fn parse<F>(
     };
     let parse = || {
         let content_type = trace.content_type.as_deref();
-        let (text, encoding, _) = charset::sniff(body, content_type).decode(body);
+        let (text, encoding) = match rendered {
+            Some(encoding) => (String::from_utf8_lossy(body), encoding),
+            None => {
+                let (text, encoding, _) = charset::sniff(body, content_type).decode(body);
+                (text, encoding)
+            }
+        };
         let opts = ExtractOptions {
             keep_fragments: config.keep_fragments,
             encoding: Some(encoding),

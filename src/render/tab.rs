@@ -1,0 +1,511 @@
+//! One page in one tab: the protocol steps from a blank tab to the rendered DOM.
+//!
+//! The tab lives in a browser context of its own (no cookies or storage shared with
+//! other pages) and every request it makes is paused (`Fetch.enable`): the page's own
+//! document is answered with the body crawl already fetched, images, media and fonts
+//! are refused, and every other request is sent by crawl's HTTP client — the
+//! `--block-private` guard, `--resolve`, `-H`, the proxy and the body cap apply — and
+//! its response handed back. A navigation of the main frame away from the page is
+//! stopped and recorded. Dialogs are dismissed.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::task::AbortOnDropHandle;
+use url::Url;
+
+use super::browser::{Browser, CALL_TIMEOUT, CallError, Event};
+use crate::fetch::Fetcher;
+
+/// Quiet time after the load event with no request in flight: the page is taken to
+/// be done (Puppeteer's `networkidle0` uses the same 500 ms).
+const IDLE: Duration = Duration::from_millis(500);
+
+/// What the page is: its URL (after redirects) and the response crawl read for it.
+pub struct Page<'a> {
+    /// Where the document came from.
+    pub url: &'a Url,
+    /// Its body, as fetched.
+    pub body: &'a Bytes,
+    /// Its `Content-Type`.
+    pub content_type: Option<&'a str>,
+}
+
+/// The DOM after the page's scripts ran.
+#[derive(Debug)]
+pub struct Rendered {
+    /// `document.URL` when the DOM was read (a script's `pushState` changes it).
+    pub url: Url,
+    /// The document's serialisation, doctype included.
+    pub html: String,
+    /// `document.characterSet`.
+    pub charset: String,
+    /// The `href`s, resolved by the browser, of `a` and `area` elements in open
+    /// shadow roots (not in the serialisation).
+    pub shadow: Vec<String>,
+    /// Where a script sent the main frame, if it tried to leave the page.
+    pub navigated: Option<Url>,
+}
+
+/// Why a render gave no DOM.
+#[derive(Debug)]
+pub enum Failure {
+    /// The tab crashed or hung, or the browser answered with an error.
+    Render(String),
+    /// The browser stopped answering: it is to be replaced.
+    Hung(String),
+    /// The serialised DOM is larger than the body cap (its length in UTF-16 units).
+    TooLarge(u64),
+}
+
+/// What the tab's event handler has seen.
+#[derive(Default)]
+struct State {
+    served: bool,
+    loaded: bool,
+    crashed: bool,
+    in_flight: usize,
+    quiet_since: Option<Instant>,
+    navigated: Option<Url>,
+}
+
+struct Tab {
+    state: Mutex<State>,
+    changed: Notify,
+}
+
+impl Tab {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let out = f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner));
+        self.changed.notify_waiters();
+        out
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Waits until `done` holds or `until` passes.
+    async fn wait(&self, until: Instant, done: impl Fn(&State) -> bool) {
+        loop {
+            let changed = self.changed.notified();
+            if self.read(&done) || tokio::time::timeout_at(until, changed).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Closes the tab and its context when the render ends, however it ends.
+struct Closer<'a> {
+    browser: &'a Browser,
+    target: String,
+    context: String,
+    session: Option<String>,
+}
+
+impl Drop for Closer<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = &self.session {
+            // A script still running is stopped first, so the tab can close.
+            self.browser
+                .send(Some(session), "Runtime.terminateExecution", json!({}));
+            self.browser.unsubscribe(session);
+        }
+        self.browser
+            .send(None, "Target.closeTarget", json!({"targetId": self.target}));
+        self.browser.send(
+            None,
+            "Target.disposeBrowserContext",
+            json!({"browserContextId": self.context}),
+        );
+    }
+}
+
+/// Everything a render needs besides the page.
+pub struct Setup<'a> {
+    pub browser: &'a Arc<Browser>,
+    pub fetcher: &'a Fetcher,
+    /// When the page's deadline passes.
+    pub deadline: Instant,
+    /// How long to wait for the load event and then for the network to go idle.
+    pub wait: Duration,
+    pub max_body: u64,
+}
+
+fn gone(e: CallError) -> Failure {
+    match e {
+        CallError::TimedOut => Failure::Hung(e.to_string()),
+        e => Failure::Render(e.to_string()),
+    }
+}
+
+/// Loads `page` in a new tab and reads its DOM.
+pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failure> {
+    let browser = setup.browser;
+    let context = call(
+        browser,
+        None,
+        "Target.createBrowserContext",
+        json!({"disposeOnDetach": true}),
+    )
+    .await
+    .map_err(gone)?;
+    let context = context["browserContextId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let target = call(
+        browser,
+        None,
+        "Target.createTarget",
+        json!({"url": "about:blank", "browserContextId": context}),
+    )
+    .await;
+    let target = match target {
+        Ok(t) => t["targetId"].as_str().unwrap_or_default().to_owned(),
+        Err(e) => {
+            browser.send(
+                None,
+                "Target.disposeBrowserContext",
+                json!({"browserContextId": context}),
+            );
+            return Err(gone(e));
+        }
+    };
+    let mut closer = Closer {
+        browser,
+        target: target.clone(),
+        context,
+        session: None,
+    };
+    let attached = call(
+        browser,
+        None,
+        "Target.attachToTarget",
+        json!({"targetId": target, "flatten": true}),
+    )
+    .await
+    .map_err(gone)?;
+    let session = attached["sessionId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let events = browser.subscribe(&session);
+    closer.session = Some(session.clone());
+    let tab = Arc::new(Tab {
+        state: Mutex::new(State::default()),
+        changed: Notify::new(),
+    });
+    let body = base64::engine::general_purpose::STANDARD.encode(page.body);
+    let handler = AbortOnDropHandle::new(tokio::spawn(handle(
+        Handler {
+            browser: browser.clone(),
+            fetcher: setup.fetcher.clone(),
+            tab: tab.clone(),
+            session: session.clone(),
+            frame: target.clone(),
+            page_url: page.url.clone(),
+            content_type: page.content_type.unwrap_or("text/html").to_owned(),
+            body,
+            deadline: setup.deadline,
+            max_body: setup.max_body,
+        },
+        events,
+    )));
+    let s = Some(session.as_str());
+    for (method, params) in [
+        ("Inspector.enable", json!({})),
+        ("Page.enable", json!({})),
+        ("Fetch.enable", json!({"patterns": [{"urlPattern": "*"}]})),
+    ] {
+        call(browser, s, method, params).await.map_err(gone)?;
+    }
+    let started = Instant::now();
+    let settle_by = (started + setup.wait).min(setup.deadline);
+    let navigate = browser.call(
+        s,
+        "Page.navigate",
+        json!({"url": page.url.as_str()}),
+        setup.deadline.saturating_duration_since(started),
+    );
+    // The navigation's reply comes once the document is committed; a script that
+    // blocks the page never lets the load event come.
+    let nav = navigate.await;
+    if let Err(e) = nav {
+        return Err(hang_or(&tab, setup.deadline, e));
+    }
+    tab.wait(settle_by, |s| s.loaded || s.crashed).await;
+    // Then until no request has been in flight for IDLE (or the wait is over).
+    loop {
+        let changed = tab.changed.notified();
+        let now = Instant::now();
+        let idle_at = tab.read(|s| match s.crashed {
+            true => Some(now),
+            false if s.in_flight == 0 => s.quiet_since.map(|t| t + IDLE),
+            false => None,
+        });
+        if idle_at.is_some_and(|t| t <= now) || now >= settle_by {
+            break;
+        }
+        let until = idle_at.map_or(settle_by, |t| t.min(settle_by));
+        let _ = tokio::time::timeout_at(until, changed).await;
+    }
+    tracing::debug!(
+        "rendered for {:?} (load event: {}), reading the DOM",
+        started.elapsed(),
+        tab.read(|s| s.loaded)
+    );
+
+    if tab.read(|s| s.crashed) {
+        return Err(crashed());
+    }
+    let left = setup.deadline.saturating_duration_since(Instant::now());
+    let read = browser
+        .call(
+            s,
+            "Runtime.evaluate",
+            json!({"expression": read_dom(setup.max_body), "returnByValue": true}),
+            left,
+        )
+        .await;
+    let value = match read {
+        Ok(v) => v,
+        Err(e) => return Err(hang_or(&tab, setup.deadline, e)),
+    };
+    drop(handler);
+    if let Some(e) = value.get("exceptionDetails") {
+        let text = e["exception"]["description"]
+            .as_str()
+            .or_else(|| e["text"].as_str())
+            .unwrap_or("an exception");
+        return Err(Failure::Render(format!("reading the DOM failed: {text}")));
+    }
+    let dom = &value["result"]["value"];
+    if let Some(len) = dom["tooLarge"].as_u64() {
+        return Err(Failure::TooLarge(len));
+    }
+    let url = dom["url"]
+        .as_str()
+        .and_then(|u| Url::parse(u).ok())
+        .unwrap_or_else(|| page.url.clone());
+    Ok(Rendered {
+        url,
+        html: dom["html"].as_str().unwrap_or_default().to_owned(),
+        charset: dom["charset"].as_str().unwrap_or("UTF-8").to_owned(),
+        shadow: dom["shadow"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        navigated: tab.read(|s| s.navigated.clone()),
+    })
+}
+
+async fn call(
+    browser: &Browser,
+    session: Option<&str>,
+    method: &str,
+    params: Value,
+) -> Result<Value, CallError> {
+    browser.call(session, method, params, CALL_TIMEOUT).await
+}
+
+fn crashed() -> Failure {
+    Failure::Render("the tab crashed".into())
+}
+
+/// A command that got no reply: the tab crashed, or its scripts held it past the
+/// deadline.
+fn hang_or(tab: &Tab, deadline: Instant, e: CallError) -> Failure {
+    if tab.read(|s| s.crashed) {
+        return crashed();
+    }
+    match e {
+        CallError::TimedOut if Instant::now() >= deadline => Failure::Render(
+            "the page's scripts were still running at the deadline; tab closed".into(),
+        ),
+        e => gone(e),
+    }
+}
+
+/// The script that reads the DOM: its serialisation (or only its length, when over
+/// the cap), `document.URL`, the character set, and links in open shadow roots.
+fn read_dom(max_body: u64) -> String {
+    format!(
+        r#"(() => {{
+  const d = document;
+  const root = d.documentElement;
+  let html = root ? root.outerHTML : "";
+  if (d.doctype) html = new XMLSerializer().serializeToString(d.doctype) + html;
+  if (html.length > {max_body}) return {{ tooLarge: html.length }};
+  const shadow = [];
+  const walk = (node) => {{
+    for (const el of node.querySelectorAll("*")) {{
+      const sr = el.shadowRoot;
+      if (!sr) continue;
+      for (const a of sr.querySelectorAll("a[href], area[href]")) {{
+        if (a instanceof HTMLAnchorElement || a instanceof HTMLAreaElement) shadow.push(a.href);
+      }}
+      walk(sr);
+    }}
+  }};
+  walk(d);
+  return {{ url: d.URL, html, charset: d.characterSet, shadow }};
+}})()"#
+    )
+}
+
+/// The tab's event loop and what it needs.
+struct Handler {
+    browser: Arc<Browser>,
+    fetcher: Fetcher,
+    tab: Arc<Tab>,
+    session: String,
+    frame: String,
+    page_url: Url,
+    content_type: String,
+    body: String,
+    deadline: Instant,
+    max_body: u64,
+}
+
+async fn handle(h: Handler, mut events: tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    let h = Arc::new(h);
+    let mut requests = JoinSet::new();
+    while let Some((method, params)) = events.recv().await {
+        match method.as_str() {
+            "Fetch.requestPaused" => {
+                h.tab.with(|s| {
+                    s.in_flight += 1;
+                    s.quiet_since = None;
+                });
+                let h = h.clone();
+                requests.spawn(async move {
+                    answer(&h, &params).await;
+                    h.tab.with(|s| {
+                        s.in_flight -= 1;
+                        if s.in_flight == 0 {
+                            s.quiet_since = Some(Instant::now());
+                        }
+                    });
+                });
+            }
+            "Page.loadEventFired" => h.tab.with(|s| {
+                if s.served {
+                    s.loaded = true;
+                    if s.in_flight == 0 {
+                        s.quiet_since = Some(Instant::now());
+                    }
+                }
+            }),
+            "Page.javascriptDialogOpening" => {
+                h.browser.send(
+                    Some(&h.session),
+                    "Page.handleJavaScriptDialog",
+                    json!({"accept": false}),
+                );
+            }
+            "Inspector.targetCrashed" => h.tab.with(|s| s.crashed = true),
+            _ => {}
+        }
+        while requests.try_join_next().is_some() {}
+    }
+}
+
+/// Answers one paused request.
+async fn answer(h: &Handler, params: &Value) {
+    let id = params["requestId"].as_str().unwrap_or_default();
+    let request = &params["request"];
+    let kind = params["resourceType"].as_str().unwrap_or_default();
+    let url = request["url"].as_str().unwrap_or_default();
+    let fail = |reason: &str| {
+        h.browser.send(
+            Some(&h.session),
+            "Fetch.failRequest",
+            json!({"requestId": id, "errorReason": reason}),
+        );
+    };
+    if matches!(kind, "Image" | "Media" | "Font") {
+        return fail("BlockedByClient");
+    }
+    let main_document = kind == "Document" && params["frameId"].as_str() == Some(&h.frame);
+    if main_document {
+        let first = h.tab.with(|s| !std::mem::replace(&mut s.served, true));
+        if first {
+            h.browser.send(
+                Some(&h.session),
+                "Fetch.fulfillRequest",
+                json!({
+                    "requestId": id,
+                    "responseCode": 200,
+                    "responseHeaders": [{"name": "Content-Type", "value": h.content_type}],
+                    "body": h.body,
+                }),
+            );
+            return;
+        }
+        // A script (or a refresh) sends the page elsewhere: recorded, not followed here.
+        if let Ok(target) = Url::parse(url)
+            && target != h.page_url
+        {
+            h.tab.with(|s| {
+                s.navigated.get_or_insert(target);
+            });
+        }
+        return fail("Aborted");
+    }
+    let Ok(target) = Url::parse(url) else {
+        return fail("Failed");
+    };
+    if !matches!(target.scheme(), "http" | "https") {
+        return fail("BlockedByClient");
+    }
+    let method = request["method"].as_str().unwrap_or("GET");
+    let headers: Vec<(String, String)> = request["headers"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let post = request["postData"].as_str().map(|s| s.as_bytes().to_vec());
+    let sent = tokio::time::timeout_at(
+        h.deadline,
+        h.fetcher
+            .forward(method, &target, &headers, post, h.max_body),
+    )
+    .await;
+    match sent {
+        Ok(Ok(response)) => {
+            let headers: Vec<Value> = response
+                .headers
+                .iter()
+                .map(|(name, value)| json!({"name": name, "value": value}))
+                .collect();
+            h.browser.send(
+                Some(&h.session),
+                "Fetch.fulfillRequest",
+                json!({
+                    "requestId": id,
+                    "responseCode": response.status,
+                    "responseHeaders": headers,
+                    "body": base64::engine::general_purpose::STANDARD.encode(&response.body),
+                }),
+            );
+        }
+        Ok(Err(e)) if e.kind == crate::stats::FailureKind::Blocked => fail("BlockedByClient"),
+        Ok(Err(_)) => fail("Failed"),
+        Err(_) => fail("TimedOut"),
+    }
+}
