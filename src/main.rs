@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::Parser;
 use crawl::{CancellationToken, Crawler, Stats};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -91,6 +90,10 @@ fn main() -> ExitCode {
     } else {
         runtime.block_on(run(config, cli.quiet, progress))
     };
+    // A browser whose last tab's task the runtime has not dropped yet goes now: no
+    // Chromium process outlives crawl.
+    #[cfg(feature = "render")]
+    crawl::render::kill_all();
     // Do not wait for a blocking read of stdin that may never end.
     runtime.shutdown_background();
     ExitCode::from(code)
@@ -100,9 +103,14 @@ async fn run(config: crawl::Config, quiet: bool, progress: Option<ProgressBar>) 
     let cancel = CancellationToken::new();
     let signal = tokio::spawn(watch_signals(cancel.clone(), progress.clone()));
     let shared = config.frontier.is_some();
-    let crawler = match Crawler::new(config).context("cannot start the crawl") {
+    let crawler = match Crawler::new(config) {
         Ok(c) => c,
-        Err(e) => return fatal(&e),
+        // An option that cannot work (no browser for --render, an unusable proxy).
+        Err(e @ crawl::Error::Config(_)) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            return exit::USAGE;
+        }
+        Err(e) => return fatal(&anyhow::Error::new(e).context("cannot start the crawl")),
     };
     let ticker = progress
         .clone()

@@ -113,21 +113,19 @@ impl Renderer {
         Ok(b)
     }
 
-    /// Renders `page` by `deadline`, in one of the pool's tabs.
+    /// Renders `page` in one of the pool's tabs, within `timeout` of the tab opening
+    /// (waiting for a free tab is queueing, like waiting for a `--concurrency` permit).
+    /// Also returns when the render's deadline was.
     pub(crate) async fn render(
         &self,
         fetcher: &Fetcher,
         page: Page<'_>,
-        deadline: Instant,
-    ) -> Result<Rendered, Failure> {
-        let Ok(_tab) = tokio::time::timeout_at(deadline, self.tabs.acquire()).await else {
-            return Err(Failure::Render(
-                "no browser tab came free before the deadline".into(),
-            ));
-        };
-        let Ok(_tab) = _tab else {
+        timeout: Duration,
+    ) -> Result<(Rendered, Instant), Failure> {
+        let Ok(_tab) = self.tabs.acquire().await else {
             return Err(Failure::Render("the renderer was closed".into()));
         };
+        let deadline = Instant::now() + timeout;
         let browser = self.browser().await?;
         let setup = tab::Setup {
             browser: &browser,
@@ -142,6 +140,6 @@ impl Renderer {
             // only closed).
             browser.break_down();
         }
-        rendered
+        rendered.map(|r| (r, deadline))
     }
 }

@@ -33,8 +33,8 @@ pub struct Page<'a> {
     pub url: &'a Url,
     /// Its body, as fetched.
     pub body: &'a Bytes,
-    /// Its `Content-Type`.
-    pub content_type: Option<&'a str>,
+    /// The `Content-Type` it is given to the browser with.
+    pub content_type: &'a str,
 }
 
 /// The DOM after the page's scripts ran.
@@ -212,7 +212,7 @@ pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failur
             session: session.clone(),
             frame: target.clone(),
             page_url: page.url.clone(),
-            content_type: page.content_type.unwrap_or("text/html").to_owned(),
+            content_type: page.content_type.to_owned(),
             body,
             deadline: setup.deadline,
             max_body: setup.max_body,

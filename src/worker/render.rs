@@ -2,7 +2,6 @@
 //! rendered DOM parsed by the same extractor as a static page.
 
 use bytes::Bytes;
-use tokio::time::Instant;
 use url::Url;
 
 use super::hops::Trace;
@@ -22,16 +21,18 @@ pub(super) async fn render<F>(
     trace: &Trace,
 ) -> Result<(Vec<Link>, Option<Url>), FetchError> {
     let config = &shared.config;
-    let deadline = trace
-        .deadline
-        .unwrap_or_else(|| Instant::now() + config.timeout);
+    // The browser reads the bytes as HTML in the encoding the static parse uses (the
+    // BOM, the header's charset, a <meta> prescan, else UTF-8), so both see the
+    // same text; its own fallback for an unlabelled page would be windows-1252.
+    let encoding = crate::charset::sniff(body, trace.content_type.as_deref());
+    let content_type = format!("text/html; charset={}", encoding.name());
     let page = Page {
         url: final_url,
         body,
-        content_type: trace.content_type.as_deref(),
+        content_type: &content_type,
     };
-    let rendered = renderer
-        .render(&shared.fetcher, page, deadline)
+    let (rendered, deadline) = renderer
+        .render(&shared.fetcher, page, config.timeout)
         .await
         .map_err(|failure| match failure {
             Failure::Render(why) | Failure::Hung(why) => FetchError::new(FailureKind::Render, why),
@@ -62,7 +63,15 @@ pub(super) async fn render<F>(
     let encoding =
         encoding_rs::Encoding::for_label(rendered.charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
     let html = Bytes::from(rendered.html);
-    let mut links = super::parse(shared, base, &html, trace, Some(encoding)).await?;
+    // The DOM's parse is held to the render's deadline; the header links are the
+    // response's.
+    let dom = Trace {
+        deadline: Some(deadline),
+        content_type: trace.content_type.clone(),
+        link_headers: trace.link_headers.clone(),
+        ..Trace::default()
+    };
+    let mut links = super::parse(shared, base, &html, &dom, Some(encoding)).await?;
     if config.select.is_none() && config.links.contains(LinkTag::A) {
         add_shadow_links(&mut links, &rendered.shadow, config.keep_fragments);
     }

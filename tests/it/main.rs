@@ -26,6 +26,7 @@ mod records;
 mod recursive;
 mod redirects;
 mod redis_frontier;
+mod render;
 mod report;
 mod report_browser;
 mod report_cdp;
