@@ -13,9 +13,10 @@
 # of the command and every process under it (Chromium's included; a sum of RSS,
 # so pages shared between Chromium's processes count once per process), links
 # found (lines of its output: the rendered DOM's a.href keeps mailto:, tel: and
-# #fragments, which crawl leaves out or strips, so pyppeteer finds more). --browser is passed to both crawl and pyppeteer (default:
-# crawl's own choice, /usr/bin/chromium for pyppeteer). Everything is on loopback,
-# in a network namespace of its own unless --no-netns.
+# #fragments, which crawl leaves out or strips, so pyppeteer finds more).
+# --browser is passed to both crawl and pyppeteer (default: crawl's own choice,
+# /usr/bin/chromium for pyppeteer). Everything is on loopback, in a network
+# namespace of its own unless --no-netns.
 set -euo pipefail
 
 PAGES=1000
@@ -31,7 +32,7 @@ while (($#)); do
         --crawl) CRAWL=${2:?--crawl needs a value}; shift 2 ;;
         --browser) BROWSER=${2:?--browser needs a value}; shift 2 ;;
         --no-netns) NETNS=0; shift ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "render.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
