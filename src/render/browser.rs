@@ -106,6 +106,7 @@ fn args(profile: &Path, user_agent: &str) -> Vec<String> {
         "--disable-default-apps",
         "--disable-breakpad",
         "--disable-crash-reporter",
+        "--disable-crashpad-for-testing",
         "--disable-dev-shm-usage",
         "--mute-audio",
         "--hide-scrollbars",

@@ -27,6 +27,7 @@ mod recursive;
 mod redirects;
 mod redis_frontier;
 mod render;
+mod render_procs;
 mod report;
 mod report_browser;
 mod report_cdp;
