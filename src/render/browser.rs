@@ -4,7 +4,9 @@
 //! no other local process can drive the browser.
 //!
 //! The browser runs in a process group of its own with a fresh profile in a temporary
-//! directory. Dropping the [`Browser`] kills the whole group and removes the profile;
+//! directory (its configuration and cache directories too, so nothing is written
+//! under the user's home). Its crash handler leaves the group and exits when the
+//! browser does. Dropping the [`Browser`] kills the whole group and removes the profile;
 //! [`kill_all`] does the same for every browser still running (the binary calls it
 //! before it exits on a second Ctrl-C). If crawl itself is killed, the pipe closes and
 //! Chromium exits on its own.
@@ -106,7 +108,6 @@ fn args(profile: &Path, user_agent: &str) -> Vec<String> {
         "--disable-default-apps",
         "--disable-breakpad",
         "--disable-crash-reporter",
-        "--disable-crashpad-for-testing",
         "--disable-dev-shm-usage",
         "--mute-audio",
         "--hide-scrollbars",
@@ -140,6 +141,10 @@ impl Browser {
         let (our_read, their_write) = (owned(our_read), owned(their_write));
         let mut cmd = Command::new(path);
         cmd.args(args(profile.path(), user_agent))
+            // Chromium's crash handler keeps its reports under the config directory,
+            // not the profile: both stay in the temporary directory.
+            .env("XDG_CONFIG_HOME", profile.path().join("config"))
+            .env("XDG_CACHE_HOME", profile.path().join("cache"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

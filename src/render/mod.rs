@@ -17,8 +17,10 @@
 //!    every request its scripts make goes through crawl's own HTTP client, so
 //!    `--block-private`, `--resolve`, `-H` and `--proxy` hold for them too. Images,
 //!    media and fonts are refused. The browser itself reaches no network.
-//! 3. Once the load event has come and no request has been in flight for 500 ms, or
-//!    `--render-wait` after the start, whichever is first, the DOM is serialised
+//! 3. Once the load event has come, no request has been in flight for 100 ms and no
+//!    `setTimeout` due within the wait is pending (a script run before the page's
+//!    own counts them), or `--render-wait` after the start, whichever is first, the
+//!    DOM is serialised
 //!    (over the body cap: a `too_large` failure) and parsed by the same extractor as a
 //!    static page, against `document.URL` (which `pushState` changes) and the
 //!    document's `<base>`, so the same rules apply (`--links`, `--select`, fragments,

@@ -23,9 +23,34 @@ use url::Url;
 use super::browser::{Browser, CALL_TIMEOUT, CallError, Event};
 use crate::fetch::Fetcher;
 
-/// Quiet time after the load event with no request in flight: the page is taken to
-/// be done (Puppeteer's `networkidle0` uses the same 500 ms).
-const IDLE: Duration = Duration::from_millis(500);
+/// Quiet time with no request in flight, after the load event, before the page's
+/// timers are asked about: a response's callbacks run well within it.
+const QUIET: Duration = Duration::from_millis(100);
+
+/// How often a page with timers still pending is asked again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Run in every document before its own scripts: counts the `setTimeout`s pending
+/// that are due within the render wait (`LIMIT` ms), so the render waits for a
+/// timer that will add links and not for one far off; intervals and animation frames
+/// repeat forever and are not waited for.
+const TIMERS: &str = r#"(() => {
+  const pending = new Set();
+  const set = window.setTimeout, clear = window.clearTimeout;
+  window.setTimeout = function (fn, delay, ...args) {
+    const id = set.call(window, function (...a) {
+      pending.delete(id);
+      return typeof fn === "function" ? fn.apply(this, a) : (0, eval)(String(fn));
+    }, delay, ...args);
+    if ((Number(delay) || 0) <= LIMIT) pending.add(id);
+    return id;
+  };
+  window.clearTimeout = function (id) {
+    pending.delete(id);
+    return clear.call(window, id);
+  };
+  Object.defineProperty(window, "__crawlTimers", { value: () => pending.size });
+})()"#;
 
 /// What the page is: its URL (after redirects) and the response crawl read for it.
 pub struct Page<'a> {
@@ -227,6 +252,15 @@ pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failur
     ] {
         call(browser, s, method, params).await.map_err(gone)?;
     }
+    let timers = TIMERS.replace("LIMIT", &setup.wait.as_millis().to_string());
+    call(
+        browser,
+        s,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": timers }),
+    )
+    .await
+    .map_err(gone)?;
     let started = Instant::now();
     let settle_by = (started + setup.wait).min(setup.deadline);
     let navigate = browser.call(
@@ -242,19 +276,27 @@ pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failur
         return Err(hang_or(&tab, setup.deadline, e));
     }
     tab.wait(settle_by, |s| s.loaded || s.crashed).await;
-    // Then until no request has been in flight for IDLE (or the wait is over).
+    // Then until no request has been in flight for QUIET and no timer due within
+    // the wait is pending (or the wait is over).
     loop {
         let changed = tab.changed.notified();
         let now = Instant::now();
-        let idle_at = tab.read(|s| match s.crashed {
-            true => Some(now),
-            false if s.in_flight == 0 => s.quiet_since.map(|t| t + IDLE),
-            false => None,
-        });
-        if idle_at.is_some_and(|t| t <= now) || now >= settle_by {
+        if now >= settle_by {
             break;
         }
-        let until = idle_at.map_or(settle_by, |t| t.min(settle_by));
+        let quiet_at = tab.read(|s| match s.crashed {
+            true => Some(now),
+            false if s.in_flight == 0 => s.quiet_since.map(|t| t + QUIET),
+            false => None,
+        });
+        if quiet_at.is_some_and(|t| t <= now) {
+            if tab.read(|s| s.crashed) || timers_pending(browser, s, settle_by).await == 0 {
+                break;
+            }
+            let _ = tokio::time::timeout_at((now + POLL).min(settle_by), changed).await;
+            continue;
+        }
+        let until = quiet_at.map_or(settle_by, |t| t.min(settle_by));
         let _ = tokio::time::timeout_at(until, changed).await;
     }
     tracing::debug!(
@@ -309,6 +351,22 @@ pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failur
             .unwrap_or_default(),
         navigated: tab.read(|s| s.navigated.clone()),
     })
+}
+
+/// The page's pending timers that are due within the wait (0 when it cannot say: a
+/// page busy past `until` is left to the DOM read's deadline).
+async fn timers_pending(browser: &Browser, session: Option<&str>, until: Instant) -> u64 {
+    let wait = until.saturating_duration_since(Instant::now());
+    let asked = browser.call(
+        session,
+        "Runtime.evaluate",
+        json!({"expression": "window.__crawlTimers ? window.__crawlTimers() : 0", "returnByValue": true}),
+        wait,
+    );
+    match asked.await {
+        Ok(v) => v["result"]["value"].as_u64().unwrap_or(0),
+        Err(_) => 0,
+    }
 }
 
 async fn call(
@@ -383,6 +441,7 @@ async fn handle(h: Handler, mut events: tokio::sync::mpsc::UnboundedReceiver<Eve
     let h = Arc::new(h);
     let mut requests = JoinSet::new();
     while let Some((method, params)) = events.recv().await {
+        tracing::trace!("{method} {params}");
         match method.as_str() {
             "Fetch.requestPaused" => {
                 h.tab.with(|s| {
