@@ -267,7 +267,7 @@ impl Browser {
                     .unwrap_or_else(PoisonError::into_inner)
                     .replies
                     .remove(&id);
-                Err(CallError::TimedOut)
+                Err(CallError::TimedOut(method.to_owned()))
             }
         }
     }
@@ -291,8 +291,8 @@ impl Browser {
 pub(super) enum CallError {
     /// The browser exited or was killed.
     Gone,
-    /// No reply in time.
-    TimedOut,
+    /// No reply in time (to this method).
+    TimedOut(String),
     /// The browser answered with an error.
     Failed(String),
 }
@@ -301,7 +301,7 @@ impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CallError::Gone => f.write_str("the browser exited"),
-            CallError::TimedOut => f.write_str("the browser did not answer"),
+            CallError::TimedOut(method) => write!(f, "the browser did not answer {method}"),
             CallError::Failed(m) => f.write_str(m),
         }
     }

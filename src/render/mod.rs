@@ -128,20 +128,36 @@ impl Renderer {
             return Err(Failure::Render("the renderer was closed".into()));
         };
         let deadline = Instant::now() + timeout;
-        let browser = self.browser().await?;
-        let setup = tab::Setup {
-            browser: &browser,
-            fetcher,
-            deadline,
-            wait: self.wait,
-            max_body: self.max_body,
+        // A tab that fails before the page is loaded in it is replaced: once in the
+        // same browser, then once in a fresh one.
+        let mut attempt = 0;
+        let rendered = loop {
+            attempt += 1;
+            let browser = self.browser().await?;
+            let setup = tab::Setup {
+                browser: &browser,
+                fetcher,
+                deadline,
+                wait: self.wait,
+                max_body: self.max_body,
+            };
+            match tab::render(setup, page.clone()).await {
+                Err(Failure::Unready(why)) if attempt < 3 => {
+                    debug!("a tab failed before its page was loaded ({why}); trying another");
+                    if attempt == 2 {
+                        browser.break_down();
+                    }
+                }
+                Err(Failure::Unready(why)) => break Err(Failure::Render(why)),
+                Err(Failure::Hung(why)) => {
+                    // A browser that stopped answering is replaced (a crashed or busy
+                    // tab is only closed).
+                    browser.break_down();
+                    break Err(Failure::Render(why));
+                }
+                other => break other,
+            }
         };
-        let rendered = tab::render(setup, page).await;
-        if let Err(Failure::Hung(_)) = &rendered {
-            // A browser that stopped answering is replaced (a crashed or busy tab is
-            // only closed).
-            browser.break_down();
-        }
         rendered.map(|r| (r, deadline))
     }
 }

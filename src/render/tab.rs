@@ -1,7 +1,8 @@
 //! One page in one tab: the protocol steps from a blank tab to the rendered DOM.
 //!
-//! The tab lives in a browser context of its own (no cookies or storage shared with
-//! other pages) and every request it makes is paused (`Fetch.enable`): the page's own
+//! The tab is closed after its page and its origin's storage cleared (cookies,
+//! local storage, caches), so no page sees what another left. Every request it makes
+//! is paused (`Fetch.enable`): the page's own
 //! document is answered with the body crawl already fetched, images, media and fonts
 //! are refused, and every other request is sent by crawl's HTTP client — the
 //! `--block-private` guard, `--resolve`, `-H`, the proxy and the body cap apply — and
@@ -26,6 +27,10 @@ use crate::fetch::Fetcher;
 /// Quiet time with no request in flight, after the load event, before the page's
 /// timers are asked about: a response's callbacks run well within it.
 const QUIET: Duration = Duration::from_millis(100);
+
+/// What a page may leave in the browser, cleared when its tab closes ("all" fails
+/// with an internal error in headless Chromium, on a kind it does not keep).
+const STORAGE: &str = "cookies,local_storage,indexeddb,cache_storage,service_workers,file_systems";
 
 /// How often a page with timers still pending is asked again.
 const POLL: Duration = Duration::from_millis(50);
@@ -53,6 +58,7 @@ const TIMERS: &str = r#"(() => {
 })()"#;
 
 /// What the page is: its URL (after redirects) and the response crawl read for it.
+#[derive(Clone)]
 pub struct Page<'a> {
     /// Where the document came from.
     pub url: &'a Url,
@@ -85,6 +91,9 @@ pub enum Failure {
     Render(String),
     /// The browser stopped answering: it is to be replaced.
     Hung(String),
+    /// The tab failed before the page was loaded in it (the browser did not answer,
+    /// or the tab's renderer was already gone): the page is tried in another tab.
+    Unready(String),
     /// The serialised DOM is larger than the body cap (its length in UTF-16 units).
     TooLarge(u64),
 }
@@ -127,29 +136,68 @@ impl Tab {
     }
 }
 
-/// Closes the tab and its context when the render ends, however it ends.
-struct Closer<'a> {
-    browser: &'a Browser,
+/// Closes the tab when the render ends, however it ends, and clears what its origin
+/// stored in the browser, so no page sees what an earlier one left.
+struct Closer {
+    browser: Arc<Browser>,
     target: String,
-    context: String,
+    origin: String,
     session: Option<String>,
 }
 
-impl Drop for Closer<'_> {
+impl Closer {
+    /// Clears the page's origin's storage, then closes the tab, awaiting both.
+    async fn close(mut self) {
+        let target = std::mem::take(&mut self.target);
+        let session = self.session.take();
+        close(&self.browser, target, session, &self.origin).await;
+    }
+}
+
+async fn close(browser: &Browser, target: String, session: Option<String>, origin: &str) {
+    let cleared = call(
+        browser,
+        session.as_deref(),
+        "Storage.clearDataForOrigin",
+        json!({"origin": origin, "storageTypes": STORAGE}),
+    )
+    .await;
+    if let Some(session) = &session {
+        browser.unsubscribe(session);
+    }
+    let closed = call(
+        browser,
+        None,
+        "Target.closeTarget",
+        json!({"targetId": target}),
+    )
+    .await;
+    if let Err(e) = cleared.and(closed) {
+        tracing::debug!("closing the tab of {origin}: {e}");
+    }
+}
+
+impl Drop for Closer {
+    /// The render ended another way (a failure, a timeout, the crawl stopping): a
+    /// script still running is stopped at once, then the tab is cleared and closed
+    /// in the background.
     fn drop(&mut self) {
+        if self.target.is_empty() {
+            return;
+        }
         if let Some(session) = &self.session {
-            // A script still running is stopped first, so the tab can close.
             self.browser
                 .send(Some(session), "Runtime.terminateExecution", json!({}));
-            self.browser.unsubscribe(session);
         }
-        self.browser
-            .send(None, "Target.closeTarget", json!({"targetId": self.target}));
-        self.browser.send(
-            None,
-            "Target.disposeBrowserContext",
-            json!({"browserContextId": self.context}),
-        );
+        let browser = self.browser.clone();
+        let (target, session) = (std::mem::take(&mut self.target), self.session.take());
+        let origin = std::mem::take(&mut self.origin);
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move { close(&browser, target, session, &origin).await });
+            }
+            Err(_) => browser.send(None, "Target.closeTarget", json!({"targetId": target})),
+        }
     }
 }
 
@@ -164,9 +212,15 @@ pub struct Setup<'a> {
     pub max_body: u64,
 }
 
+/// A step before the page was navigated to failed: the page is not to blame, and is
+/// tried again in a fresh tab.
+fn unready(e: CallError) -> Failure {
+    Failure::Unready(e.to_string())
+}
+
 fn gone(e: CallError) -> Failure {
     match e {
-        CallError::TimedOut => Failure::Hung(e.to_string()),
+        CallError::TimedOut(_) => Failure::Hung(e.to_string()),
         e => Failure::Render(e.to_string()),
     }
 }
@@ -174,40 +228,19 @@ fn gone(e: CallError) -> Failure {
 /// Loads `page` in a new tab and reads its DOM.
 pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failure> {
     let browser = setup.browser;
-    let context = call(
-        browser,
-        None,
-        "Target.createBrowserContext",
-        json!({"disposeOnDetach": true}),
-    )
-    .await
-    .map_err(gone)?;
-    let context = context["browserContextId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
     let target = call(
         browser,
         None,
         "Target.createTarget",
-        json!({"url": "about:blank", "browserContextId": context}),
+        json!({"url": "about:blank"}),
     )
-    .await;
-    let target = match target {
-        Ok(t) => t["targetId"].as_str().unwrap_or_default().to_owned(),
-        Err(e) => {
-            browser.send(
-                None,
-                "Target.disposeBrowserContext",
-                json!({"browserContextId": context}),
-            );
-            return Err(gone(e));
-        }
-    };
+    .await
+    .map_err(unready)?;
+    let target = target["targetId"].as_str().unwrap_or_default().to_owned();
     let mut closer = Closer {
-        browser,
+        browser: browser.clone(),
         target: target.clone(),
-        context,
+        origin: page.url.origin().ascii_serialization(),
         session: None,
     };
     let attached = call(
@@ -217,7 +250,7 @@ pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failur
         json!({"targetId": target, "flatten": true}),
     )
     .await
-    .map_err(gone)?;
+    .map_err(unready)?;
     let session = attached["sessionId"]
         .as_str()
         .unwrap_or_default()
@@ -245,22 +278,25 @@ pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failur
         events,
     )));
     let s = Some(session.as_str());
-    for (method, params) in [
-        ("Inspector.enable", json!({})),
-        ("Page.enable", json!({})),
-        ("Fetch.enable", json!({"patterns": [{"urlPattern": "*"}]})),
-    ] {
-        call(browser, s, method, params).await.map_err(gone)?;
-    }
+    // The steps before the navigation go together: a round trip, not four.
     let timers = TIMERS.replace("LIMIT", &setup.wait.as_millis().to_string());
-    call(
-        browser,
-        s,
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({ "source": timers }),
-    )
-    .await
-    .map_err(gone)?;
+    let ready = futures_util::future::try_join_all([
+        call(browser, s, "Inspector.enable", json!({})),
+        call(browser, s, "Page.enable", json!({})),
+        call(
+            browser,
+            s,
+            "Fetch.enable",
+            json!({"patterns": [{"urlPattern": "*"}]}),
+        ),
+        call(
+            browser,
+            s,
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": timers }),
+        ),
+    ]);
+    ready.await.map_err(unready)?;
     let started = Instant::now();
     let settle_by = (started + setup.wait).min(setup.deadline);
     let navigate = browser.call(
@@ -322,6 +358,9 @@ pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failur
         Err(e) => return Err(hang_or(&tab, setup.deadline, e)),
     };
     drop(handler);
+    // The tab closes and what the page stored goes before the tab's slot is given
+    // back (on every other way out, the closer does both unawaited).
+    closer.close().await;
     if let Some(e) = value.get("exceptionDetails") {
         let text = e["exception"]["description"]
             .as_str()
@@ -389,7 +428,7 @@ fn hang_or(tab: &Tab, deadline: Instant, e: CallError) -> Failure {
         return crashed();
     }
     match e {
-        CallError::TimedOut if Instant::now() >= deadline => Failure::Render(
+        CallError::TimedOut(_) if Instant::now() >= deadline => Failure::Render(
             "the page's scripts were still running at the deadline; tab closed".into(),
         ),
         e => gone(e),

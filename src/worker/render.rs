@@ -35,7 +35,9 @@ pub(super) async fn render<F>(
         .render(&shared.fetcher, page, config.timeout)
         .await
         .map_err(|failure| match failure {
-            Failure::Render(why) | Failure::Hung(why) => FetchError::new(FailureKind::Render, why),
+            Failure::Render(why) | Failure::Hung(why) | Failure::Unready(why) => {
+                FetchError::new(FailureKind::Render, why)
+            }
             Failure::TooLarge(len) => FetchError::new(
                 FailureKind::TooLarge,
                 format!(

@@ -452,3 +452,39 @@ fn render_without_a_browser_is_exit_2() {
     run.assert_code(2);
     assert!(run.stderr.contains("/no/such/chromium"), "{}", run.stderr);
 }
+
+/// Tabs share one browser, but no page sees what an earlier one stored: its origin's
+/// storage is cleared when its tab closes.
+#[tokio::test]
+async fn a_page_sees_nothing_an_earlier_page_stored() {
+    let Some(browser) = require("a_page_sees_nothing_an_earlier_page_stored") else {
+        return;
+    };
+    let script = r#"<script>
+const add = (href) => { const a = document.createElement("a"); a.href = href; document.body.appendChild(a); };
+if (localStorage.getItem("seen")) add("/saw-storage");
+if (document.cookie) add("/saw-cookie");
+if (!localStorage.getItem("seen") && !document.cookie) add("/clean");
+localStorage.setItem("seen", "1");
+document.cookie = "seen=1";
+</script>"#;
+    let server = TestServer::start(
+        Routes::new()
+            .route("/first", page(script))
+            .route("/second", page(script)),
+    );
+    let cfg = render_config(browser)
+        .render_concurrency(1)
+        .concurrency(1)
+        .build()
+        .expect("config");
+    let (first, second) = (server.url("/first"), server.url("/second"));
+    let done = crawl(cfg, [first.clone(), second.clone()]).await;
+    for url in [first, second] {
+        assert_eq!(
+            done.links_of(url.as_str()),
+            vec![server.url_str("/clean")],
+            "{url}"
+        );
+    }
+}
