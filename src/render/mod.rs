@@ -12,7 +12,7 @@
 //! 1. The worker fetches the page as usual: robots.txt, per-host politeness, retries,
 //!    redirects, the deadline and the body cap all hold. Only an HTML page that was
 //!    fetched whole is rendered.
-//! 2. It is loaded in a new tab of a browser context of its own; its document is
+//! 2. It is loaded in a new tab; its document is
 //!    answered with the body already fetched (the server is not asked twice), and
 //!    every request its scripts make goes through crawl's own HTTP client, so
 //!    `--block-private`, `--resolve`, `-H` and `--proxy` hold for them too. Images,
@@ -30,7 +30,11 @@
 //!    as a redirect and followed. Dialogs are dismissed. A tab that crashes, or whose
 //!    scripts still run at the page deadline, fails the page with reason `render`.
 //!
-//! At most `--render-concurrency` tabs are open at once. The browser is restarted
+//! At most `--render-concurrency` tabs are open at once, each closed after its page
+//! once its origin's storage is cleared (a browser context per page would isolate
+//! pages too, but cost a third of the throughput). A tab that fails before its page
+//! is loaded in it is replaced, once in the same browser and once in a fresh one.
+//! The browser is restarted
 //! every [`RESTART_EVERY`] pages to bound its memory, and at once when it crashes or
 //! stops answering. No Chromium process outlives the crawl: each runs in a process
 //! group that is killed when its [`Renderer`] is dropped, or by [`kill_all`].

@@ -195,8 +195,9 @@ async fn an_endless_loop_ends_at_the_deadline_and_the_crawl_goes_on() {
                 page("<script>document.write('<a href=/after>a</a>')</script>"),
             ),
     );
+    // Long enough for a page to render on a loaded machine, short for a test.
     let cfg = render_config(browser)
-        .timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(6))
         .render_concurrency(1)
         .concurrency(1)
         .build()
@@ -487,4 +488,42 @@ document.cookie = "seen=1";
             "{url}"
         );
     }
+}
+
+/// At most `--render-concurrency` pages are in the browser at once, whatever
+/// `--concurrency` allows: each page holds its tab while its script loads slowly
+/// from another server, which sees at most 2 such requests at once, and 2 reached.
+#[tokio::test]
+async fn at_most_render_concurrency_tabs_are_open() {
+    let Some(browser) = require("at_most_render_concurrency_tabs_are_open") else {
+        return;
+    };
+    let scripts = TestServer::start(Routes::new().dynamic("/s", |_| {
+        Reply::delayed(
+            Duration::from_millis(400),
+            Reply::typed(Some("text/javascript"), "1"),
+        )
+    }));
+    let src = scripts.url_str("/s");
+    let server = TestServer::start(Routes::new().dynamic("/p", move |path| {
+        page(&format!(
+            "<script src=\"{src}{path}\"></script><a href=/x>x</a>"
+        ))
+    }));
+    let list: Vec<Url> = (0..6).map(|i| server.url(&format!("/p{i}"))).collect();
+    let cfg = render_config(browser)
+        .render_concurrency(2)
+        .concurrency(8)
+        .build()
+        .expect("config");
+    let done = crawl(cfg, list.clone()).await;
+    for url in &list {
+        assert_eq!(
+            done.links_of(url.as_str()),
+            vec![server.url_str("/x")],
+            "{url}"
+        );
+    }
+    assert_eq!(scripts.total_hits(), 6);
+    assert_eq!(scripts.max_in_flight(), 2);
 }

@@ -129,12 +129,21 @@ fn hanging_site() -> TestServer {
     )
 }
 
+/// A tab's renderer, or the whole browser, killed while a page is in it: the page
+/// fails with reason `render`, the next page renders (in a new tab, or a browser
+/// started afresh), and when the crawl ends no process of either browser is left.
 #[test]
 fn a_crashed_tab_fails_its_page_with_render_and_the_crawl_goes_on() {
     let Some(browser) = require("a_crashed_tab_fails_its_page_with_render_and_the_crawl_goes_on")
     else {
         return;
     };
+    for whole_browser in [false, true] {
+        crash_one(&browser, whole_browser);
+    }
+}
+
+fn crash_one(browser: &std::path::Path, whole_browser: bool) {
     let server = hanging_site();
     let bin = Bin::new();
     bin.write(
@@ -168,14 +177,19 @@ fn a_crashed_tab_fails_its_page_with_render_and_the_crawl_goes_on() {
     let stderr = reader(child.stderr.take());
     let pid = i32::try_from(child.id()).expect("a pid");
     wait_until("the page's script request", || server.hits("/slow.js") > 0);
-    // The renderer dies as an out-of-memory kill would take it.
-    let renderers: Vec<i32> = descendants(pid)
+    let (groups, profile) = browser_of(pid);
+    // The renderers die as an out-of-memory kill would take them; or the browser's
+    // own process (the one crawl started: its command line has no --type).
+    let victims: Vec<i32> = descendants(pid)
         .into_iter()
-        .filter(|(_, _, cmd)| cmd.contains("--type=renderer"))
+        .filter(|(_, _, cmd)| match whole_browser {
+            false => cmd.contains("--type=renderer"),
+            true => cmd.contains("--remote-debugging-pipe") && !cmd.contains("--type="),
+        })
         .map(|(p, _, _)| p)
         .collect();
-    assert!(!renderers.is_empty(), "{:?}", descendants(pid));
-    for p in renderers {
+    assert!(!victims.is_empty(), "{:?}", descendants(pid));
+    for p in victims {
         // SAFETY: kill has no memory effects.
         unsafe { libc::kill(p, libc::SIGKILL) };
     }
@@ -188,7 +202,8 @@ fn a_crashed_tab_fails_its_page_with_render_and_the_crawl_goes_on() {
         .find(|l| l.contains("/hang\""))
         .unwrap_or_else(|| panic!("{pages}"));
     assert!(hang.contains(r#""reason":"render""#), "{hang}");
-    assert!(hang.contains("crashed"), "{hang}");
+    let why = if whole_browser { "exited" } else { "crashed" };
+    assert!(hang.contains(why), "{hang}");
     let out = bin.read("out.tsv");
     assert_eq!(
         out,
@@ -199,6 +214,9 @@ fn a_crashed_tab_fails_its_page_with_render_and_the_crawl_goes_on() {
         ),
         "{stderr}"
     );
+    wait_until("the browser's processes to end with crawl", || {
+        alive_in(&groups, &profile).is_empty()
+    });
 }
 
 /// Ctrl-C, SIGTERM, a second Ctrl-C (which exits at once) and SIGKILL while a page is
