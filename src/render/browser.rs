@@ -116,6 +116,11 @@ fn args(profile: &Path, user_agent: &str) -> Vec<String> {
         "--proxy-bypass-list=<-loopback>",
         "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
         "--blink-settings=imagesEnabled=false",
+        // No throttling of the tabs that are not in front: their timers would fire
+        // late, past the render wait (as Puppeteer runs Chromium).
+        "--disable-background-timer-throttling",
+        "--disable-backgrounding-occluded-windows",
+        "--disable-renderer-backgrounding",
         "--remote-debugging-pipe",
     ]
     .into_iter()

@@ -533,7 +533,9 @@ async fn answer(h: &Handler, params: &Value) {
             json!({"requestId": id, "errorReason": reason}),
         );
     };
-    if matches!(kind, "Image" | "Media" | "Font") {
+    // The browser asks every new tab's site for its icon: crawl does not.
+    let favicon = kind == "Other" && url.ends_with("/favicon.ico");
+    if matches!(kind, "Image" | "Media" | "Font") || favicon {
         return fail("BlockedByClient");
     }
     let main_document = kind == "Document" && params["frameId"].as_str() == Some(&h.frame);

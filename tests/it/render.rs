@@ -110,6 +110,7 @@ if (confirm("add the declined link?")) {
     assert_eq!(record.links, 7);
     assert_eq!(server.hits("/app"), 1, "the page is fetched once, by crawl");
     assert_eq!(server.hits("/api/links.json"), 1);
+    assert_eq!(server.hits("/favicon.ico"), 0, "crawl asks for no icon");
 
     // The static crawl of the same page finds only the link in its HTML.
     let done = crawl(
