@@ -340,7 +340,6 @@ pub async fn render(setup: Setup<'_>, page: Page<'_>) -> Result<Rendered, Failur
         started.elapsed(),
         tab.read(|s| s.loaded)
     );
-
     if tab.read(|s| s.crashed) {
         return Err(crashed());
     }

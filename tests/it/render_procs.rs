@@ -106,6 +106,18 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Waits until crawl `child` has `/hang` in the browser (its script was asked for);
+/// gives crawl's stderr reader and its pid.
+fn rendering(
+    child: &mut std::process::Child,
+    server: &TestServer,
+) -> (std::thread::JoinHandle<String>, i32) {
+    let stderr = reader(child.stderr.take());
+    let pid = i32::try_from(child.id()).expect("a pid");
+    wait_until("the page's script request", || server.hits("/slow.js") > 0);
+    (stderr, pid)
+}
+
 /// A site whose `/hang` page waits on a script the server holds for a minute.
 fn hanging_site() -> TestServer {
     TestServer::start(
@@ -174,9 +186,7 @@ fn crash_one(browser: &std::path::Path, whole_browser: bool) {
         ])
         .spawn()
         .expect("spawn crawl");
-    let stderr = reader(child.stderr.take());
-    let pid = i32::try_from(child.id()).expect("a pid");
-    wait_until("the page's script request", || server.hits("/slow.js") > 0);
+    let (stderr, pid) = rendering(&mut child, &server);
     let (groups, profile) = browser_of(pid);
     // The renderers die as an out-of-memory kill would take them; or the browser's
     // own process (the one crawl started: its command line has no --type).
@@ -249,9 +259,7 @@ fn no_browser_process_outlives_a_signal() {
             ])
             .spawn()
             .expect("spawn crawl");
-        let stderr = reader(child.stderr.take());
-        let pid = i32::try_from(child.id()).expect("a pid");
-        wait_until("the page's script request", || server.hits("/slow.js") > 0);
+        let (stderr, pid) = rendering(&mut child, &server);
         let (groups, profile) = browser_of(pid);
         assert!(!groups.is_empty() && !groups.contains(&pid), "{groups:?}");
         for &signal in signals {
